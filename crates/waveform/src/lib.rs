@@ -595,7 +595,10 @@ impl Plot {
         }
         let n = self.len();
         if let Some((i, c)) = self.columns.iter().enumerate().find(|(_, c)| c.len() != n) {
-            return Err(format!("column {i} has {} values, column 0 has {n}", c.len()));
+            return Err(format!(
+                "column {i} has {} values, column 0 has {n}",
+                c.len()
+            ));
         }
         if self.steps.starts.windows(2).any(|w| w[0] > w[1])
             || self.steps.starts.iter().any(|&s| s > n as u64)
@@ -672,7 +675,10 @@ mod tests {
     fn plot_check_finds_ragged_columns() {
         let p = Plot {
             header: PlotHeader {
-                variables: vec![Variable::new(0, "a", "time"), Variable::new(1, "b", "voltage")],
+                variables: vec![
+                    Variable::new(0, "a", "time"),
+                    Variable::new(1, "b", "voltage"),
+                ],
                 ..PlotHeader::default()
             },
             columns: vec![Column::F64(vec![1.0, 2.0]), Column::F64(vec![1.0])],
@@ -683,3 +689,6 @@ mod tests {
         assert!(json.contains("\"kind\":\"time\""));
     }
 }
+
+pub mod stats;
+pub mod units;

@@ -1,0 +1,626 @@
+//! The entry envelope: the same bytes on disk and in a remote store.
+//!
+//! ```text
+//! magic "SPLC" | version u16 LE | flags u16 LE | meta length u32 LE
+//! meta (postcard EnvelopeMeta)
+//! column blocks, in plot then column order
+//! trailer: xxh3-128 (16 bytes, LE) of everything before, or HMAC-SHA256 (32 bytes)
+//! ```
+
+use crate::codec::{self, Codec, CodecChoice, Stream};
+use crate::error::{CacheError, Result};
+use crate::key::check_key;
+use hmac::{KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use waveform::{
+    Column, Complex32, Complex64, Dialect, Encoding, Plot, PlotHeader, SimResult, Steps, ValueType,
+};
+
+/// The envelope's magic bytes.
+pub const MAGIC: &[u8; 4] = b"SPLC";
+/// The envelope format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Flag: the trailer is an HMAC-SHA256 (else an xxh3-128 checksum).
+pub const FLAG_HMAC: u16 = 1;
+/// Flag: some columns were quantised to a precision bound.
+pub const FLAG_LOSSY: u16 = 2;
+const KNOWN_FLAGS: u16 = FLAG_HMAC | FLAG_LOSSY;
+/// Bytes before the meta.
+pub const HEADER_LEN: usize = 12;
+const CHECKSUM_LEN: usize = 16;
+const HMAC_LEN: usize = 32;
+/// A column's raw length may exceed its block length times this (plus
+/// [`RATIO_SLACK`]) only never: the encoder pads blocks that compress better,
+/// and the decoder rejects a meta that claims more, so a forged length
+/// cannot make the decoder allocate far more than the envelope's size.
+pub const MAX_RATIO: u64 = 8192;
+/// See [`MAX_RATIO`].
+pub const RATIO_SLACK: u64 = 1 << 16;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// What a simulation job was, besides its result.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobMeta {
+    /// The job's parameters, in order (`name`, `value` as text).
+    pub params: Vec<(String, String)>,
+    /// The simulator and its version, e.g. `ngspice-44`.
+    pub simulator_version: String,
+    /// How the job ended.
+    pub status: JobStatus,
+    /// The last lines of the simulator's log.
+    pub log_tail: String,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum JobStatus {
+    /// Finished normally.
+    #[default]
+    Ok,
+    /// The simulator reported an error.
+    Failed,
+    /// Killed at its time limit.
+    TimedOut,
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+/// One cache value: a simulation result and its job metadata.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Entry {
+    /// The plots of the result.
+    pub result: SimResult,
+    /// The job's metadata.
+    pub meta: JobMeta,
+}
+
+/// A secret key for HMAC-SHA256 entry authentication.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// The environment variable that holds the team secret.
+    pub const ENV: &'static str = "SPICELAB_CACHE_SECRET";
+
+    /// A secret from bytes; `None` when empty.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Secret> {
+        let b = bytes.into();
+        (!b.is_empty()).then_some(Secret(b))
+    }
+
+    /// The secret in `SPICELAB_CACHE_SECRET`, if set and not empty.
+    pub fn from_env() -> Option<Secret> {
+        std::env::var_os(Self::ENV).and_then(|v| Secret::new(v.into_encoded_bytes()))
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes a key of any length; new_from_slice cannot fail for it.
+        match HmacSha256::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable_hmac(),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_hmac() -> ! {
+    // HMAC accepts every key length (RFC 2104: long keys are hashed).
+    panic!("HMAC-SHA256 rejected a key length")
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret(<{} bytes>)", self.0.len())
+    }
+}
+
+/// How entries are encoded.
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    /// zstd level (1..=22; 3 by default).
+    pub zstd_level: i32,
+    /// pco compression level (0..=12; 8 by default).
+    pub pco_level: usize,
+    /// Which codecs the encoder may pick.
+    pub codecs: CodecChoice,
+    /// Opt-in relative precision bound for non-scale columns (e.g. `1e-9`):
+    /// every decoded value `y` of an original `x` then has
+    /// `|y - x| <= bound * |x|`. `None` (the default) is lossless.
+    pub precision: Option<f64>,
+    /// When set, the trailer is an HMAC-SHA256 keyed by this secret.
+    pub secret: Option<Secret>,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            zstd_level: 3,
+            pco_level: 8,
+            codecs: CodecChoice::Auto,
+            precision: None,
+            secret: None,
+        }
+    }
+}
+
+impl EncodeOptions {
+    /// Checks the level and precision bound.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=22).contains(&self.zstd_level) {
+            return Err(CacheError::Options(format!(
+                "zstd level {} is outside 1..=22",
+                self.zstd_level
+            )));
+        }
+        if self.pco_level > 12 {
+            return Err(CacheError::Options(format!(
+                "pco level {} is outside 0..=12",
+                self.pco_level
+            )));
+        }
+        if let Some(p) = self.precision {
+            if !(p.is_finite() && p > 0.0 && p < 1.0) {
+                return Err(CacheError::Options(format!(
+                    "precision bound {p} must be a relative error in (0, 1), e.g. 1e-9"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-column record in the meta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    /// The stored value type.
+    pub value_type: ValueType,
+    /// The codec of the block.
+    pub codec: Codec,
+    /// Raw bytes of the column (values x value size).
+    pub raw_len: u64,
+    /// Bytes of codec output at the start of the block.
+    pub compressed_len: u64,
+    /// Bytes of the block in the envelope (`compressed_len` plus padding).
+    pub block_len: u64,
+    /// True when the values were rounded to the entry's precision bound.
+    pub quantized: bool,
+}
+
+/// Per-plot record in the meta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlotMeta {
+    /// The plot header, variables included.
+    pub header: PlotHeader,
+    /// The step index.
+    pub steps: Steps,
+    /// Number of points of every column.
+    pub n_points: u64,
+    /// One record per column.
+    pub columns: Vec<ColumnMeta>,
+}
+
+/// The envelope's meta section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvelopeMeta {
+    /// The entry's key.
+    pub key: String,
+    /// Dialect of the source file.
+    pub dialect: Dialect,
+    /// Encoding of the source file.
+    pub encoding: Encoding,
+    /// The precision bound applied, if any.
+    pub precision: Option<f64>,
+    /// The job's metadata.
+    pub job: JobMeta,
+    /// The plots.
+    pub plots: Vec<PlotMeta>,
+}
+
+impl EnvelopeMeta {
+    /// Sum of the raw column bytes.
+    pub fn raw_bytes(&self) -> u64 {
+        self.plots
+            .iter()
+            .flat_map(|p| &p.columns)
+            .fold(0u64, |a, c| a.saturating_add(c.raw_len))
+    }
+}
+
+fn column_stream(c: &Column) -> Stream {
+    match c {
+        Column::F32(v) => Stream::W32(v.iter().map(|x| x.to_bits()).collect()),
+        Column::F64(v) => Stream::W64(v.iter().map(|x| x.to_bits()).collect()),
+        Column::C32(v) => Stream::W32(
+            v.iter()
+                .map(|z| z.re.to_bits())
+                .chain(v.iter().map(|z| z.im.to_bits()))
+                .collect(),
+        ),
+        Column::C64(v) => Stream::W64(
+            v.iter()
+                .map(|z| z.re.to_bits())
+                .chain(v.iter().map(|z| z.im.to_bits()))
+                .collect(),
+        ),
+    }
+}
+
+fn stream_column(t: ValueType, s: Stream, n: usize) -> Option<Column> {
+    Some(match (t, s) {
+        (ValueType::F32, Stream::W32(v)) => Column::F32(v.into_iter().map(f32::from_bits).collect()),
+        (ValueType::F64, Stream::W64(v)) => Column::F64(v.into_iter().map(f64::from_bits).collect()),
+        (ValueType::C32, Stream::W32(v)) => {
+            let (re, im) = v.split_at(n.min(v.len()));
+            Column::C32(
+                re.iter()
+                    .zip(im)
+                    .map(|(&r, &i)| Complex32 {
+                        re: f32::from_bits(r),
+                        im: f32::from_bits(i),
+                    })
+                    .collect(),
+            )
+        }
+        (ValueType::C64, Stream::W64(v)) => {
+            let (re, im) = v.split_at(n.min(v.len()));
+            Column::C64(
+                re.iter()
+                    .zip(im)
+                    .map(|(&r, &i)| Complex64 {
+                        re: f64::from_bits(r),
+                        im: f64::from_bits(i),
+                    })
+                    .collect(),
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn part_width(t: ValueType) -> usize {
+    match t {
+        ValueType::F32 | ValueType::C32 => 4,
+        ValueType::F64 | ValueType::C64 => 8,
+    }
+}
+
+/// The raw column bytes of a result, column after column, little-endian
+/// (complex values as re, im pairs): what a plain "serialise + zstd" cache
+/// would compress. For benchmarks.
+pub fn raw_column_bytes(result: &SimResult) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in result.plots.iter().flat_map(|p| &p.columns) {
+        match c {
+            Column::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Column::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Column::C32(v) => v.iter().for_each(|z| {
+                out.extend_from_slice(&z.re.to_le_bytes());
+                out.extend_from_slice(&z.im.to_le_bytes());
+            }),
+            Column::C64(v) => v.iter().for_each(|z| {
+                out.extend_from_slice(&z.re.to_le_bytes());
+                out.extend_from_slice(&z.im.to_le_bytes());
+            }),
+        }
+    }
+    out
+}
+
+/// Encodes an entry into envelope bytes.
+///
+/// Fails on an invalid key, invalid options, or a plot whose columns do not
+/// match its variables or each other in length.
+pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Vec<u8>> {
+    check_key(key)?;
+    opts.validate()?;
+    let enc_err = |what: String| CacheError::Encode {
+        key: key.to_string(),
+        what,
+    };
+    let mut plots = Vec::with_capacity(entry.result.plots.len());
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    let mut lossy = false;
+    for (pi, plot) in entry.result.plots.iter().enumerate() {
+        plot.check()
+            .map_err(|e| enc_err(format!("plot {pi}: {e}")))?;
+        let n = plot.len();
+        let has_scale = plot.header.has_scale();
+        let mut columns = Vec::with_capacity(plot.columns.len());
+        for (ci, col) in plot.columns.iter().enumerate() {
+            let mut stream = column_stream(col);
+            let quantized = match opts.precision {
+                Some(p) if !(has_scale && ci == 0) => {
+                    codec::quantize(&mut stream, p);
+                    lossy = true;
+                    true
+                }
+                _ => false,
+            };
+            let c = codec::choose(opts.codecs, &stream, opts.zstd_level, opts.pco_level);
+            let mut block = codec::encode_stream(c, &stream, opts.zstd_level, opts.pco_level)
+                .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?;
+            let raw_len = (stream.len() * stream.width()) as u64;
+            let compressed_len = block.len() as u64;
+            let min_block = raw_len.saturating_sub(RATIO_SLACK).div_ceil(MAX_RATIO);
+            if compressed_len < min_block {
+                block.resize(min_block as usize, 0);
+            }
+            columns.push(ColumnMeta {
+                value_type: col.value_type(),
+                codec: c,
+                raw_len,
+                compressed_len,
+                block_len: block.len() as u64,
+                quantized,
+            });
+            blocks.push(block);
+        }
+        plots.push(PlotMeta {
+            header: plot.header.clone(),
+            steps: plot.steps.clone(),
+            n_points: n as u64,
+            columns,
+        });
+    }
+    let meta = EnvelopeMeta {
+        key: key.to_string(),
+        dialect: entry.result.dialect,
+        encoding: entry.result.encoding,
+        precision: if lossy { opts.precision } else { None },
+        job: entry.meta.clone(),
+        plots,
+    };
+    let meta_bytes = postcard::to_allocvec(&meta).map_err(|e| enc_err(format!("meta: {e}")))?;
+    let meta_len = u32::try_from(meta_bytes.len())
+        .map_err(|_| enc_err("meta over 4 GiB".into()))?;
+    let mut flags = 0u16;
+    if opts.secret.is_some() {
+        flags |= FLAG_HMAC;
+    }
+    if lossy {
+        flags |= FLAG_LOSSY;
+    }
+    let body: usize = blocks.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(HEADER_LEN + meta_bytes.len() + body + HMAC_LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&meta_len.to_le_bytes());
+    out.extend_from_slice(&meta_bytes);
+    for b in &blocks {
+        out.extend_from_slice(b);
+    }
+    match &opts.secret {
+        Some(s) => {
+            let mut m = s.mac();
+            m.update(&out);
+            let tag = m.finalize().into_bytes();
+            out.extend_from_slice(&tag);
+        }
+        None => {
+            let h = xxhash_rust::xxh3::xxh3_128(&out);
+            out.extend_from_slice(&h.to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+/// Checks the header and the trailer of an envelope and parses its meta,
+/// without decoding any column. Returns the meta and the offset of the
+/// first column block.
+pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(EnvelopeMeta, usize)> {
+    let corrupt = |offset: usize, what: String| CacheError::Corrupt {
+        key: key.to_string(),
+        offset: offset as u64,
+        what,
+    };
+    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+        return Err(corrupt(
+            0,
+            format!("{} bytes is shorter than any entry", bytes.len()),
+        ));
+    }
+    if &bytes[..4] != MAGIC {
+        return Err(corrupt(0, "bad magic (not a spicelab cache entry)".into()));
+    }
+    let version = u16_at(bytes, 4);
+    if version != FORMAT_VERSION {
+        return Err(CacheError::UnsupportedVersion {
+            key: key.to_string(),
+            version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let flags = u16_at(bytes, 6);
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(corrupt(6, format!("unknown flags {flags:#06x}")));
+    }
+    let hmac = flags & FLAG_HMAC != 0;
+    let trailer_len = if hmac { HMAC_LEN } else { CHECKSUM_LEN };
+    let meta_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    let Some(body_end) = bytes.len().checked_sub(trailer_len) else {
+        return Err(corrupt(0, "shorter than its trailer".into()));
+    };
+    if body_end < HEADER_LEN || meta_len > body_end - HEADER_LEN {
+        return Err(corrupt(
+            8,
+            format!(
+                "meta length {meta_len} exceeds the {} bytes left in the entry",
+                body_end.saturating_sub(HEADER_LEN)
+            ),
+        ));
+    }
+    let (body, trailer) = bytes.split_at(body_end);
+    match (hmac, secret) {
+        (true, Some(s)) => {
+            let mut m = s.mac();
+            m.update(body);
+            if m.verify_slice(trailer).is_err() {
+                return Err(CacheError::Integrity {
+                    key: key.to_string(),
+                    offset: body_end as u64,
+                    what: "HMAC",
+                });
+            }
+        }
+        (true, None) => {
+            return Err(CacheError::Unauthenticated {
+                key: key.to_string(),
+                what: "entry carries an HMAC but no secret is configured (set SPICELAB_CACHE_SECRET)",
+            })
+        }
+        (false, Some(_)) => {
+            return Err(CacheError::Unauthenticated {
+                key: key.to_string(),
+                what: "entry carries no HMAC but a secret is configured: rejected as unauthenticated",
+            })
+        }
+        (false, None) => {
+            let h = xxhash_rust::xxh3::xxh3_128(body).to_le_bytes();
+            if h[..] != trailer[..] {
+                return Err(CacheError::Integrity {
+                    key: key.to_string(),
+                    offset: body_end as u64,
+                    what: "checksum",
+                });
+            }
+        }
+    }
+    let meta_end = HEADER_LEN + meta_len;
+    let meta: EnvelopeMeta = match postcard::take_from_bytes(&bytes[HEADER_LEN..meta_end]) {
+        Ok((m, rest)) if rest.is_empty() => m,
+        Ok((_, rest)) => {
+            return Err(corrupt(
+                meta_end - rest.len(),
+                format!("{} unread bytes at the end of the meta", rest.len()),
+            ))
+        }
+        Err(e) => return Err(corrupt(HEADER_LEN, format!("meta does not parse: {e}"))),
+    };
+    if meta.key != key {
+        return Err(corrupt(
+            HEADER_LEN,
+            format!("entry was stored under key {}", meta.key),
+        ));
+    }
+    if (flags & FLAG_LOSSY != 0) != meta.precision.is_some() {
+        return Err(corrupt(6, "lossy flag disagrees with the meta".into()));
+    }
+    // Every length against the bytes actually there, before any allocation.
+    let mut at = meta_end as u64;
+    for (pi, p) in meta.plots.iter().enumerate() {
+        if p.columns.len() != p.header.variables.len() {
+            return Err(corrupt(
+                HEADER_LEN,
+                format!(
+                    "plot {pi}: {} columns for {} variables",
+                    p.columns.len(),
+                    p.header.variables.len()
+                ),
+            ));
+        }
+        for (ci, c) in p.columns.iter().enumerate() {
+            let what = |s: String| corrupt(at as usize, format!("plot {pi} column {ci}: {s}"));
+            let expect = p
+                .n_points
+                .checked_mul(c.value_type.size() as u64)
+                .ok_or_else(|| what("point count overflows".into()))?;
+            if c.raw_len != expect {
+                return Err(what(format!(
+                    "raw length {} is not {} points of {} bytes",
+                    c.raw_len,
+                    p.n_points,
+                    c.value_type.size()
+                )));
+            }
+            if c.compressed_len > c.block_len {
+                return Err(what("compressed length exceeds its block".into()));
+            }
+            let end = at
+                .checked_add(c.block_len)
+                .filter(|&e| e <= body_end as u64)
+                .ok_or_else(|| {
+                    what(format!(
+                        "block of {} bytes runs past the end of the data ({body_end})",
+                        c.block_len
+                    ))
+                })?;
+            if c.raw_len > c.block_len.saturating_mul(MAX_RATIO).saturating_add(RATIO_SLACK) {
+                return Err(what(format!(
+                    "raw length {} is implausible for a {}-byte block",
+                    c.raw_len, c.block_len
+                )));
+            }
+            if c.quantized && meta.precision.is_none() {
+                return Err(what("quantised without a precision bound".into()));
+            }
+            at = end;
+        }
+    }
+    if at != body_end as u64 {
+        return Err(corrupt(
+            at as usize,
+            format!("{} bytes after the last column block", body_end as u64 - at),
+        ));
+    }
+    Ok((meta, meta_end))
+}
+
+/// Decodes envelope bytes stored under `key`.
+///
+/// Checks, in order: header, trailer (checksum, or HMAC when `secret` is
+/// given; an entry whose authentication does not match the presence of a
+/// secret is rejected), meta, every length against the envelope size, then
+/// decodes the columns.
+pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<Entry> {
+    check_key(key)?;
+    let (meta, mut at) = read_meta(bytes, key, secret)?;
+    let mut plots = Vec::with_capacity(meta.plots.len());
+    for (pi, p) in meta.plots.into_iter().enumerate() {
+        let n = usize::try_from(p.n_points).map_err(|_| CacheError::Corrupt {
+            key: key.to_string(),
+            offset: HEADER_LEN as u64,
+            what: format!("plot {pi}: {} points do not fit in memory", p.n_points),
+        })?;
+        let mut columns = Vec::with_capacity(p.columns.len());
+        for (ci, c) in p.columns.iter().enumerate() {
+            let corrupt = |what: String| CacheError::Corrupt {
+                key: key.to_string(),
+                offset: at as u64,
+                what: format!("plot {pi} column {ci}: {what}"),
+            };
+            let block = &bytes[at..at + c.compressed_len as usize];
+            let width = part_width(c.value_type);
+            let parts = if c.value_type.is_complex() { 2 * n } else { n };
+            let stream = codec::decode_stream(c.codec, block, width, parts).map_err(corrupt)?;
+            let col = stream_column(c.value_type, stream, n)
+                .ok_or_else(|| corrupt("stream width does not match the value type".into()))?;
+            columns.push(col);
+            at += c.block_len as usize;
+        }
+        let plot = Plot {
+            header: p.header,
+            columns,
+            steps: p.steps,
+        };
+        plot.check().map_err(|e| CacheError::Corrupt {
+            key: key.to_string(),
+            offset: HEADER_LEN as u64,
+            what: format!("plot {pi}: {e}"),
+        })?;
+        plots.push(plot);
+    }
+    Ok(Entry {
+        result: SimResult {
+            dialect: meta.dialect,
+            encoding: meta.encoding,
+            plots,
+        },
+        meta: meta.job,
+    })
+}

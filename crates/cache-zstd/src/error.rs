@@ -1,0 +1,106 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the cache.
+///
+/// Errors about an entry name the key (or the file path, for the disk store)
+/// and, where the bytes are at fault, the byte offset in the envelope.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// A key that is not 64 lowercase hex characters.
+    #[error("invalid cache key {key:?}: {reason} (a key is 64 lowercase hex characters, a sha256)")]
+    InvalidKey {
+        /// The key as given (cut to 80 characters).
+        key: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An I/O error on a path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The envelope's bytes do not make a valid entry.
+    #[error("cache entry {key}: corrupt at byte {offset}: {what}")]
+    Corrupt {
+        /// The entry's key (or path when read from a file).
+        key: String,
+        /// Byte offset in the envelope where the problem was found.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// The trailer checksum or HMAC does not match the bytes.
+    #[error("cache entry {key}: {what} mismatch (trailer at byte {offset})")]
+    Integrity {
+        /// The entry's key.
+        key: String,
+        /// Byte offset of the trailer.
+        offset: u64,
+        /// `"checksum"` or `"HMAC"`.
+        what: &'static str,
+    },
+    /// The entry's authentication does not match the configured secret.
+    #[error("cache entry {key}: {what}")]
+    Unauthenticated {
+        /// The entry's key.
+        key: String,
+        /// What is missing.
+        what: &'static str,
+    },
+    /// An envelope written by a newer format version.
+    #[error("cache entry {key}: format version {version} is not supported (this build reads {supported})")]
+    UnsupportedVersion {
+        /// The entry's key.
+        key: String,
+        /// The version found.
+        version: u16,
+        /// The version this build reads.
+        supported: u16,
+    },
+    /// A result that cannot be stored (ragged columns, bad options).
+    #[error("cannot encode cache entry {key}: {what}")]
+    Encode {
+        /// The entry's key.
+        key: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// Invalid options (precision bound, level).
+    #[error("invalid cache option: {0}")]
+    Options(String),
+    /// No cache directory could be found (no explicit one, no environment).
+    #[error("no cache directory: set SPICELAB_CACHE_DIR, XDG_CACHE_HOME or HOME, or pass a directory")]
+    NoCacheDir,
+}
+
+impl CacheError {
+    /// An [`CacheError::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> CacheError {
+        CacheError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for errors that mean the entry's bytes are bad (corrupt,
+    /// checksum or HMAC mismatch, not authenticated): the store removes such
+    /// entries and counts them as misses.
+    pub fn is_bad_entry(&self) -> bool {
+        matches!(
+            self,
+            CacheError::Corrupt { .. }
+                | CacheError::Integrity { .. }
+                | CacheError::Unauthenticated { .. }
+        )
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = CacheError> = std::result::Result<T, E>;
