@@ -1,1 +1,104 @@
-//! stub
+//! The spicelab result cache: a compressed, content-addressed store of
+//! simulation results that never hands back a wrong or half-written one.
+//!
+//! - [`ResultCache`]: the trait every store implements (this crate's
+//!   [`DiskStore`], a Redis store and a two-tier cache elsewhere).
+//! - The entry envelope ([`encode_entry`], [`decode_entry`]): magic, format
+//!   version, postcard meta, one compressed block per column, and an xxh3-128
+//!   checksum or, with a team secret (`SPICELAB_CACHE_SECRET`), an HMAC-SHA256.
+//! - The column codec ([`Codec`]): byte shuffle, delta or XOR of the bit
+//!   patterns, zstd, or pco, chosen per column on a sample. Lossless unless a
+//!   relative precision bound is asked for ([`EncodeOptions::precision`]).
+//! - [`DiskStore`]: sharded files, atomic writes, LRU eviction, `verify`, `gc`.
+//!
+//! See `docs/cache.md` for the format.
+//!
+//! ```
+//! use cache_zstd::{key_of, DiskStore, Entry, JobMeta, ResultCache};
+//! use waveform::{Column, Plot, PlotHeader, SimResult, Steps, Variable};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = DiskStore::new(dir.path())?;
+//! let plot = Plot {
+//!     header: PlotHeader {
+//!         plotname: "Transient Analysis".into(),
+//!         n_points: 3,
+//!         variables: vec![Variable::new(0, "time", "time"), Variable::new(1, "v(out)", "voltage")],
+//!         ..PlotHeader::default()
+//!     },
+//!     columns: vec![Column::F64(vec![0.0, 1e-9, 2e-9]), Column::F64(vec![0.0, -0.0, f64::NAN])],
+//!     steps: Steps::single(3),
+//! };
+//! let entry = Entry {
+//!     result: SimResult { plots: vec![plot], ..SimResult::default() },
+//!     meta: JobMeta { simulator_version: "ngspice-44".into(), ..JobMeta::default() },
+//! };
+//! let key = key_of(b"the job identity");
+//! store.put(&key, &entry)?;
+//! let back = store.get(&key)?.ok_or("miss")?;
+//! assert_eq!(back.meta, entry.meta);
+//! assert_eq!(back.result.plots[0].columns[0], entry.result.plots[0].columns[0]);
+//! assert!(store.get(&key_of(b"another job"))?.is_none());
+//! assert!(store.get("../etc/passwd").is_err());
+//! assert_eq!(store.stats()?.entries, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod codec;
+mod disk;
+mod envelope;
+mod error;
+mod key;
+
+pub use codec::{Codec, CodecChoice};
+pub use disk::{default_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR};
+pub use envelope::{
+    decode_entry, encode_entry, raw_column_bytes, read_meta, ColumnMeta, EncodeOptions, Entry,
+    EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION,
+    HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
+};
+pub use error::{CacheError, Result};
+pub use key::{check_key, key_of, KEY_LEN};
+
+/// Counts of a store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CacheStats {
+    /// Number of entries.
+    pub entries: u64,
+    /// Column bytes before compression, summed over entries.
+    pub raw_bytes: u64,
+    /// Bytes the entries take in the store.
+    pub stored_bytes: u64,
+}
+
+/// A store of results by key. Object-safe: `Box<dyn ResultCache>` works.
+///
+/// Keys are 64 lowercase hex characters ([`check_key`]); every method
+/// rejects anything else with [`CacheError::InvalidKey`]. A corrupt or
+/// unauthenticated entry is a miss (`Ok(None)`), never an error or a wrong
+/// value.
+pub trait ResultCache: Send + Sync {
+    /// The entry under `key`, or `None` on a miss.
+    fn get(&self, key: &str) -> Result<Option<Entry>>;
+    /// Stores `entry` under `key`, replacing any previous one.
+    fn put(&self, key: &str, entry: &Entry) -> Result<()>;
+    /// The envelope bytes under `key`, unchecked (for copying between tiers;
+    /// decode with [`decode_entry`]).
+    fn get_envelope(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Stores envelope bytes made by [`encode_entry`] as they are.
+    fn put_envelope(&self, key: &str, bytes: &[u8]) -> Result<()>;
+    /// True when an entry exists under `key` (it may still turn out corrupt on `get`).
+    fn contains(&self, key: &str) -> Result<bool>;
+    /// Removes the entry under `key`; true when there was one.
+    fn remove(&self, key: &str) -> Result<bool>;
+    /// Entry count and sizes.
+    fn stats(&self) -> Result<CacheStats>;
+    /// [`get`](ResultCache::get) for several keys, results in the same order.
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Entry>>> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+    /// [`put`](ResultCache::put) for several entries.
+    fn put_many(&self, items: &[(&str, &Entry)]) -> Result<()> {
+        items.iter().try_for_each(|(k, e)| self.put(k, e))
+    }
+}

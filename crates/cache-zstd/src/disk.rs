@@ -1,0 +1,460 @@
+//! The local disk store.
+//!
+//! Layout: `DIR/ab/abcdef….splc`, one envelope per file, sharded by the
+//! first two hex characters of the key. Writes go to a temporary file
+//! (`.tmp-*`) in the shard directory, are fsynced, renamed into place, and
+//! the directory is fsynced: a reader sees the old entry or the new one,
+//! whole. Concurrent writers of one key are safe: the last rename wins.
+//!
+//! Recency for LRU eviction is the file's modification time: a `get` that
+//! returns an entry sets it to now. Times in the future (clock skew, a
+//! copied directory) are treated as now, so they cannot pin an entry.
+
+use crate::envelope::{decode_entry, encode_entry, EncodeOptions, Entry, Secret};
+use crate::error::{CacheError, Result};
+use crate::key::check_key;
+use crate::{CacheStats, ResultCache};
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read, Write};
+#[cfg(unix)]
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// File extension of an entry.
+pub const ENTRY_EXT: &str = "splc";
+/// Prefix of temporary files.
+const TMP_PREFIX: &str = ".tmp-";
+/// Temporary files older than this are left by killed writers and removed by `gc`/`verify`.
+const STALE_TMP: Duration = Duration::from_secs(3600);
+
+/// Environment variable naming the cache directory.
+pub const ENV_CACHE_DIR: &str = "SPICELAB_CACHE_DIR";
+
+/// The cache directory: `explicit`, else `$SPICELAB_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/spicelab`, else `$HOME/.cache/spicelab`.
+pub fn default_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = explicit {
+        return Ok(d.to_path_buf());
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = env(ENV_CACHE_DIR) {
+        return Ok(d);
+    }
+    if let Some(d) = env("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+        return Ok(d.join("spicelab"));
+    }
+    if let Some(h) = env("HOME") {
+        return Ok(h.join(".cache").join("spicelab"));
+    }
+    Err(CacheError::NoCacheDir)
+}
+
+/// What [`DiskStore::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerifyReport {
+    /// Entries read.
+    pub checked: u64,
+    /// Entries that decoded correctly.
+    pub ok: u64,
+    /// Entries found corrupt and removed: path and error.
+    pub removed: Vec<(PathBuf, String)>,
+    /// Entries of an unsupported (newer) format version, left in place.
+    pub skipped: Vec<PathBuf>,
+    /// Stale temporary files removed.
+    pub stale_temp_files: u64,
+}
+
+/// What [`DiskStore::gc`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcReport {
+    /// Entries evicted.
+    pub evicted: u64,
+    /// Bytes freed by evictions.
+    pub freed_bytes: u64,
+    /// Entries left.
+    pub entries: u64,
+    /// Bytes left.
+    pub stored_bytes: u64,
+    /// Stale temporary files removed.
+    pub stale_temp_files: u64,
+}
+
+/// A cache entry file found by a directory walk.
+#[derive(Debug, Clone)]
+struct FileInfo {
+    path: PathBuf,
+    key: String,
+    size: u64,
+    mtime: SystemTime,
+}
+
+/// The local disk store. See the module docs for the layout.
+#[derive(Debug)]
+pub struct DiskStore {
+    dir: PathBuf,
+    opts: EncodeOptions,
+    max_size: Option<u64>,
+    /// Bytes stored, as last counted plus what this process wrote since.
+    size_estimate: Mutex<Option<u64>>,
+}
+
+impl DiskStore {
+    /// A store in `dir` (created if missing), lossless default options, no
+    /// secret and no size limit. Reads no environment variable.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<DiskStore> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| CacheError::io(&dir, e))?;
+        Ok(DiskStore {
+            dir,
+            opts: EncodeOptions::default(),
+            max_size: None,
+            size_estimate: Mutex::new(None),
+        })
+    }
+
+    /// A store in [`default_dir`]`(explicit)`, with the secret from
+    /// `SPICELAB_CACHE_SECRET` when set.
+    pub fn open(explicit: Option<&Path>) -> Result<DiskStore> {
+        Ok(DiskStore::new(default_dir(explicit)?)?.with_secret(Secret::from_env()))
+    }
+
+    /// Uses `secret` for HMAC on write and requires it on read (`None`: checksums).
+    pub fn with_secret(mut self, secret: Option<Secret>) -> DiskStore {
+        self.opts.secret = secret;
+        self
+    }
+
+    /// Uses these encode options (their secret included).
+    pub fn with_options(mut self, opts: EncodeOptions) -> Result<DiskStore> {
+        opts.validate()?;
+        self.opts = opts;
+        Ok(self)
+    }
+
+    /// Keeps the store under `max_size` bytes: when a put takes it over, the
+    /// least recently used entries are evicted down to 90% of the limit.
+    pub fn with_max_size(mut self, max_size: Option<u64>) -> DiskStore {
+        self.max_size = max_size;
+        self
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The encode options in use.
+    pub fn options(&self) -> &EncodeOptions {
+        &self.opts
+    }
+
+    /// The file of `key` (checked first).
+    pub fn path_of(&self, key: &str) -> Result<PathBuf> {
+        check_key(key)?;
+        Ok(self.dir.join(&key[..2]).join(format!("{key}.{ENTRY_EXT}")))
+    }
+
+    fn secret(&self) -> Option<&Secret> {
+        self.opts.secret.as_ref()
+    }
+
+    /// Reads an entry's file: `None` when absent.
+    fn read_file(path: &Path) -> Result<Option<(Vec<u8>, File)>> {
+        let mut f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(path, e)),
+        };
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(|e| CacheError::io(path, e))?;
+        Ok(Some((buf, f)))
+    }
+
+    /// Removes `path` if it is still the file `f` (not a newer entry renamed over it).
+    fn remove_if_same(path: &Path, f: &File) {
+        #[cfg(unix)]
+        {
+            let same = match (f.metadata(), fs::metadata(path)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            };
+            if !same {
+                return;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = f;
+        if let Err(e) = fs::remove_file(path) {
+            if e.kind() != ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove a corrupt cache entry");
+            }
+        }
+    }
+
+    fn fsync_dir(dir: &Path) -> Result<()> {
+        #[cfg(unix)]
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| CacheError::io(dir, e))?;
+        #[cfg(not(unix))]
+        let _ = dir;
+        Ok(())
+    }
+
+    /// Walks the store: entry files and stale temporary files.
+    fn walk(&self) -> Result<(Vec<FileInfo>, Vec<PathBuf>)> {
+        let mut entries = Vec::new();
+        let mut stale = Vec::new();
+        let now = SystemTime::now();
+        let rd = match fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok((entries, stale)),
+            Err(e) => return Err(CacheError::io(&self.dir, e)),
+        };
+        for shard in rd {
+            let shard = shard.map_err(|e| CacheError::io(&self.dir, e))?;
+            let name = shard.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.len() != 2 || !name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                continue;
+            }
+            let sdir = shard.path();
+            let Ok(files) = fs::read_dir(&sdir) else { continue };
+            for f in files {
+                let Ok(f) = f else { continue };
+                let path = f.path();
+                let fname = f.file_name();
+                let Some(fname) = fname.to_str() else { continue };
+                let Ok(md) = f.metadata() else { continue };
+                if !md.is_file() {
+                    continue;
+                }
+                let mtime = md.modified().unwrap_or(now).min(now);
+                if fname.starts_with(TMP_PREFIX) {
+                    if now.duration_since(mtime).unwrap_or_default() > STALE_TMP {
+                        stale.push(path);
+                    }
+                    continue;
+                }
+                let Some(key) = fname.strip_suffix(".splc") else { continue };
+                if check_key(key).is_err() || !key.starts_with(name) {
+                    continue;
+                }
+                entries.push(FileInfo {
+                    key: key.to_string(),
+                    path,
+                    size: md.len(),
+                    mtime,
+                });
+            }
+        }
+        Ok((entries, stale))
+    }
+
+    fn remove_stale(stale: &[PathBuf]) -> u64 {
+        stale.iter().filter(|p| fs::remove_file(p).is_ok()).count() as u64
+    }
+
+    /// The keys of every entry file in the store.
+    pub fn keys(&self) -> Result<Vec<String>> {
+        let (entries, _) = self.walk()?;
+        let mut keys: Vec<String> = entries.into_iter().map(|e| e.key).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Reads and decodes every entry; removes the corrupt ones (and
+    /// temporary files left by killed writers over an hour ago).
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let (entries, stale) = self.walk()?;
+        let mut r = VerifyReport {
+            stale_temp_files: Self::remove_stale(&stale),
+            ..VerifyReport::default()
+        };
+        for e in entries {
+            let Some((bytes, f)) = Self::read_file(&e.path)? else { continue };
+            r.checked += 1;
+            match decode_entry(&bytes, &e.key, self.secret()) {
+                Ok(_) => r.ok += 1,
+                Err(CacheError::UnsupportedVersion { .. }) => r.skipped.push(e.path),
+                Err(err) => {
+                    tracing::warn!(path = %e.path.display(), error = %err, "corrupt cache entry removed");
+                    Self::remove_if_same(&e.path, &f);
+                    r.removed.push((e.path, err.to_string()));
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Evicts least recently used entries until the store holds at most
+    /// `max_size` bytes.
+    pub fn gc(&self, max_size: u64) -> Result<GcReport> {
+        let (mut entries, stale) = self.walk()?;
+        let mut r = GcReport {
+            stale_temp_files: Self::remove_stale(&stale),
+            ..GcReport::default()
+        };
+        let mut total: u64 = entries.iter().map(|e| e.size).sum();
+        entries.sort_by(|a, b| a.mtime.cmp(&b.mtime).then_with(|| a.key.cmp(&b.key)));
+        let mut left = entries.len() as u64;
+        for e in &entries {
+            if total <= max_size {
+                break;
+            }
+            match fs::remove_file(&e.path) {
+                Ok(()) => {
+                    r.evicted += 1;
+                    r.freed_bytes += e.size;
+                }
+                Err(err) if err.kind() == ErrorKind::NotFound => {}
+                Err(err) => return Err(CacheError::io(&e.path, err)),
+            }
+            total -= e.size;
+            left -= 1;
+        }
+        r.entries = left;
+        r.stored_bytes = total;
+        if let Ok(mut est) = self.size_estimate.lock() {
+            *est = Some(total);
+        }
+        if r.evicted > 0 {
+            tracing::debug!(evicted = r.evicted, freed = r.freed_bytes, "cache gc");
+        }
+        Ok(r)
+    }
+
+    fn account(&self, added: u64) -> Result<()> {
+        let Some(max) = self.max_size else { return Ok(()) };
+        let over = {
+            let mut est = match self.size_estimate.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            let cur = match *est {
+                Some(s) => s.saturating_add(added),
+                None => {
+                    let (entries, _) = self.walk()?;
+                    entries.iter().map(|e| e.size).sum()
+                }
+            };
+            *est = Some(cur);
+            cur > max
+        };
+        if over {
+            self.gc(max / 10 * 9)?;
+        }
+        Ok(())
+    }
+}
+
+impl ResultCache for DiskStore {
+    fn get(&self, key: &str) -> Result<Option<Entry>> {
+        let path = self.path_of(key)?;
+        let Some((bytes, f)) = Self::read_file(&path)? else {
+            return Ok(None);
+        };
+        match decode_entry(&bytes, key, self.secret()) {
+            Ok(e) => {
+                // Recency for LRU; failure to touch is harmless.
+                let _ = f.set_modified(SystemTime::now());
+                Ok(Some(e))
+            }
+            Err(err @ CacheError::UnsupportedVersion { .. }) => {
+                tracing::warn!(path = %path.display(), error = %err, "cache entry of another format version: miss");
+                Ok(None)
+            }
+            Err(err) if err.is_bad_entry() => {
+                tracing::warn!(path = %path.display(), error = %err, "corrupt cache entry removed: miss");
+                Self::remove_if_same(&path, &f);
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn put(&self, key: &str, entry: &Entry) -> Result<()> {
+        let bytes = encode_entry(key, entry, &self.opts)?;
+        self.put_envelope(key, &bytes)
+    }
+
+    fn get_envelope(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path_of(key)?;
+        Ok(Self::read_file(&path)?.map(|(b, _)| b))
+    }
+
+    fn put_envelope(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path_of(key)?;
+        let shard = self.dir.join(&key[..2]);
+        fs::create_dir_all(&shard).map_err(|e| CacheError::io(&shard, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&shard)
+            .map_err(|e| CacheError::io(&shard, e))?;
+        let tmp_path = tmp.path().to_path_buf();
+        tmp.write_all(bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| CacheError::io(&tmp_path, e))?;
+        tmp.persist(&path)
+            .map_err(|e| CacheError::io(&path, e.error))?;
+        Self::fsync_dir(&shard)?;
+        self.account(bytes.len() as u64)
+    }
+
+    fn contains(&self, key: &str) -> Result<bool> {
+        Ok(self.path_of(key)?.is_file())
+    }
+
+    fn remove(&self, key: &str) -> Result<bool> {
+        let path = self.path_of(key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(CacheError::io(&path, e)),
+        }
+    }
+
+    /// Counts entries and bytes. `raw_bytes` comes from each entry's meta
+    /// (read without checking the trailer; entries whose meta does not
+    /// parse count in `stored_bytes` only).
+    fn stats(&self) -> Result<CacheStats> {
+        let (entries, _) = self.walk()?;
+        let mut s = CacheStats::default();
+        for e in entries {
+            s.entries += 1;
+            s.stored_bytes += e.size;
+            if let Ok(Some(raw)) = read_raw_bytes(&e.path, e.size) {
+                s.raw_bytes += raw;
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// Reads only the header and the meta of an entry file for its raw size.
+fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
+    use crate::envelope::HEADER_LEN;
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CacheError::io(path, e)),
+    };
+    let mut head = [0u8; HEADER_LEN];
+    if f.read_exact(&mut head).is_err() {
+        return Ok(None);
+    }
+    let meta_len = u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]]));
+    if meta_len > size.saturating_sub(HEADER_LEN as u64) {
+        return Ok(None);
+    }
+    let mut meta = vec![0u8; meta_len as usize];
+    if f.read_exact(&mut meta).is_err() {
+        return Ok(None);
+    }
+    Ok(postcard::from_bytes::<crate::envelope::EnvelopeMeta>(&meta)
+        .ok()
+        .map(|m| m.raw_bytes()))
+}
+
