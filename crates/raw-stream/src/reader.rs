@@ -11,7 +11,7 @@ use waveform::{
 };
 
 /// Default size of the window through which data are read (bytes).
-pub const DEFAULT_WINDOW: usize = 4 << 20;
+pub const DEFAULT_WINDOW: usize = 1 << 20;
 
 /// How to open a RAW file.
 #[derive(Debug, Clone)]
@@ -523,6 +523,18 @@ impl<'a> PlotRef<'a> {
     /// Iterates over the plot in chunks, decoding only the variables in `vars`
     /// (the other columns of each chunk stay empty). `None` means all.
     pub fn chunks_of(&self, points: usize, vars: Option<Vec<usize>>) -> Chunks<'a> {
+        self.chunks_in(0..self.info.complete_points, points, vars)
+    }
+
+    /// Iterates over the points `range` only (binary plots; an ASCII plot is
+    /// always read from its first point, so there the range must start at 0).
+    /// Disjoint ranges can be read from several threads at once.
+    pub fn chunks_in(
+        &self,
+        range: std::ops::Range<u64>,
+        points: usize,
+        vars: Option<Vec<usize>>,
+    ) -> Chunks<'a> {
         let info = self.info;
         let window = self.file.options.window_bytes as u64;
         let per_point = match info.encoding {
@@ -544,10 +556,17 @@ impl<'a> PlotRef<'a> {
                 *s = true;
             }
         }
+        let end = range.end.min(info.complete_points);
+        let start = if info.encoding == Encoding::Ascii {
+            0
+        } else {
+            range.start.min(end)
+        };
         Chunks {
             file: self.file,
             info,
-            next: 0,
+            next: start,
+            end,
             per_chunk,
             selected,
             buf: Vec::new(),
@@ -697,6 +716,7 @@ pub struct Chunks<'a> {
     file: &'a RawFile,
     info: &'a PlotInfo,
     next: u64,
+    end: u64,
     per_chunk: usize,
     selected: Vec<bool>,
     buf: Vec<u8>,
@@ -717,7 +737,7 @@ struct AsciiCursor {
 impl Chunks<'_> {
     /// Reads the next chunk into `chunk`, reusing its buffers. Returns false at the end.
     pub fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, RawError> {
-        let total = self.info.complete_points;
+        let total = self.end;
         if self.next >= total {
             return Ok(false);
         }
@@ -787,43 +807,6 @@ impl Chunks<'_> {
         self.buf.resize(bytes, 0);
         let off = info.data_offset + self.next * layout.stride;
         self.file.read_at(off, &mut self.buf[..bytes])?;
-        // fast path: every value f64
-        if layout.stored.iter().all(|&t| t == ValueType::F64) {
-            let nv = layout.stored.len();
-            let mut cols: Vec<(usize, &mut Vec<f64>)> = chunk
-                .columns
-                .iter_mut()
-                .enumerate()
-                .filter(|(j, _)| self.selected[*j])
-                .filter_map(|(j, c)| match c {
-                    Column::F64(v) => {
-                        v.resize(n, 0.0);
-                        Some((j, v))
-                    }
-                    _ => None,
-                })
-                .collect();
-            if cols.len() == nv {
-                for (r, row) in self.buf[..bytes].chunks_exact(stride).enumerate() {
-                    for (j, v) in cols.iter_mut() {
-                        let o = *j * 8;
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(&row[o..o + 8]);
-                        v[r] = f64::from_le_bytes(a);
-                    }
-                }
-                return Ok(());
-            }
-            for (j, v) in cols.iter_mut() {
-                for (r, row) in self.buf[..bytes].chunks_exact(stride).enumerate() {
-                    let o = *j * 8;
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(&row[o..o + 8]);
-                    v[r] = f64::from_le_bytes(a);
-                }
-            }
-            return Ok(());
-        }
         let mut o = 0usize;
         for (j, &t) in layout.stored.iter().enumerate() {
             if self.selected[j] {
@@ -957,7 +940,7 @@ impl Iterator for Chunks<'_> {
             Ok(false) => None,
             Err(e) => {
                 // stop after an error
-                self.next = self.info.complete_points;
+                self.next = self.end;
                 Some(Err(e))
             }
         }

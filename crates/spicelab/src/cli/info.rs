@@ -1,0 +1,121 @@
+//! `spicelab info`.
+
+use super::OpenArgs;
+use clap::Args;
+use serde_json::{json, Value};
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    open: OpenArgs,
+    /// One JSON object on stdout (documented in docs/cli.md).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
+    let raw = a.open.open()?;
+    let mut plots = Vec::new();
+    for p in 0..raw.plots().len() {
+        let plot = raw.plot(p)?;
+        let info = plot.info();
+        let h = &info.header;
+        let steps = plot.steps()?;
+        let params: Vec<Value> = steps
+            .params
+            .iter()
+            .map(|ps| Value::Object(ps.iter().map(|(k, v)| (k.clone(), json!(v))).collect()))
+            .collect();
+        plots.push(json!({
+            "index": p,
+            "title": h.title,
+            "date": h.date,
+            "plotname": h.plotname,
+            "flags": h.flags.words,
+            "command": h.command,
+            "points": h.n_points,
+            "steps": steps.count(),
+            "step_points": steps.lengths(),
+            "step_params": params,
+            "variables": h.variables.iter().map(|v| json!({
+                "index": v.index, "name": v.name, "kind": v.kind.name(), "type": v.type_name,
+                "unit": v.unit(), "stored": info.layout.stored.get(v.index),
+            })).collect::<Vec<_>>(),
+            "encoding": info.encoding.name(),
+            "header_offset": info.header_offset,
+            "data_offset": info.data_offset,
+            "complete_points": info.complete_points,
+        }));
+    }
+    let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
+    let doc = json!({
+        "file": raw.path().display().to_string(),
+        "dialect": raw.dialect().name(),
+        "encoding": raw.encoding().name(),
+        "header_encoding": if raw.utf16() { "utf-16le" } else { "8-bit" },
+        "bytes": raw.size(),
+        "plots": plots,
+        "warnings": warnings,
+    });
+    if a.json {
+        println!("{doc}");
+        return Ok(0);
+    }
+    println!(
+        "{}: {} {}, {} bytes, {} plot(s)",
+        raw.path().display(),
+        raw.dialect(),
+        raw.encoding().name(),
+        raw.size(),
+        raw.plots().len()
+    );
+    for p in doc["plots"].as_array().into_iter().flatten() {
+        println!();
+        println!(
+            "plot {}: {}",
+            p["index"],
+            p["plotname"].as_str().unwrap_or("")
+        );
+        println!("  title:  {}", p["title"].as_str().unwrap_or(""));
+        println!(
+            "  flags:  {}",
+            p["flags"]
+                .as_array()
+                .map(|f| f
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "))
+                .unwrap_or_default()
+        );
+        println!(
+            "  points: {} declared, {} complete; data at byte {}",
+            p["points"], p["complete_points"], p["data_offset"]
+        );
+        if p["steps"].as_u64().unwrap_or(1) > 1 {
+            println!("  steps:  {} of {} points", p["steps"], p["step_points"]);
+            for (k, sp) in p["step_params"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                println!("          step {k}: {sp}");
+            }
+        }
+        println!("  variables:");
+        for v in p["variables"].as_array().into_iter().flatten() {
+            println!(
+                "    {:>4}  {:<24} {:<16} {}",
+                v["index"],
+                v["name"].as_str().unwrap_or(""),
+                v["kind"].as_str().unwrap_or(""),
+                v["unit"].as_str().unwrap_or("")
+            );
+        }
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,110 @@
+//! `spicelab stats`.
+
+use super::{progress, OpenArgs};
+use clap::Args;
+use serde_json::json;
+use spicelab::stats::{file_stats, StatsOptions, VectorStats};
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    open: OpenArgs,
+    /// Only this plot (0-based; repeatable). Default: every plot.
+    #[arg(long = "plot", value_name = "N")]
+    plots: Vec<usize>,
+    /// Only this vector (repeatable), e.g. --var 'v(out)'.
+    #[arg(long = "var", value_name = "NAME")]
+    vars: Vec<String>,
+    /// One JSON object on stdout (documented in docs/cli.md).
+    #[arg(long)]
+    json: bool,
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6e}")).unwrap_or_else(|| "-".into())
+}
+
+fn print_table(vectors: &[VectorStats], indent: &str) {
+    println!(
+        "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
+        "vector", "unit", "min", "max", "mean", "rms"
+    );
+    for v in vectors {
+        let name = if v.of == "magnitude" {
+            format!("|{}|", v.name)
+        } else {
+            v.name.clone()
+        };
+        println!(
+            "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
+            name,
+            v.unit,
+            fmt(v.min),
+            fmt(v.max),
+            fmt(v.mean),
+            fmt(v.rms)
+        );
+    }
+}
+
+pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
+    let started = std::time::Instant::now();
+    let raw = a.open.open()?;
+    let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
+    let opts = StatsOptions {
+        plots: a.plots.clone(),
+        vars: a.vars.clone(),
+        chunk_points: 0,
+    };
+    let s = file_stats(&raw, &opts, |done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
+    if a.json {
+        let doc = json!({
+            "file": raw.path().display().to_string(),
+            "dialect": raw.dialect().name(),
+            "plots": s.plots,
+            "bytes": raw.size(),
+            "seconds": seconds,
+            "warnings": warnings,
+        });
+        println!("{doc}");
+        return Ok(0);
+    }
+    for p in &s.plots {
+        println!(
+            "plot {}: {} ({} points{})",
+            p.index,
+            p.plotname,
+            p.points,
+            if p.steps > 1 {
+                format!(", {} steps", p.steps)
+            } else {
+                String::new()
+            }
+        );
+        print_table(&p.vectors, "  ");
+        for st in &p.step_stats {
+            let params: Vec<String> = st.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!(
+                "  step {} ({} points) {}",
+                st.step,
+                st.points,
+                params.join(" ")
+            );
+            print_table(&st.vectors, "    ");
+        }
+        println!();
+    }
+    eprintln!(
+        "{} bytes in {:.3} s ({:.1} MB/s)",
+        raw.size(),
+        seconds,
+        raw.size() as f64 / seconds.max(1e-9) / 1e6
+    );
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,26 @@
+//! spicelab: fast, bounded-memory tools for SPICE simulation results.
+//!
+//! This facade re-exports the focused crates it is built from, so one
+//! dependency gives the whole toolkit:
+//!
+//! - [`waveform`]: the data model (plots, variables, columns, steps);
+//! - [`raw_stream`]: the streaming RAW reader and writer for every dialect;
+//! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them.
+//!
+//! ```
+//! use spicelab::raw_stream::RawFile;
+//! use spicelab::stats::{file_stats, StatsOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/ng39_rc_tran.raw");
+//! let raw = RawFile::open(path)?;
+//! let s = file_stats(&raw, &StatsOptions::default(), |_| {})?;
+//! let vout = s.plots[0].vectors.iter().find(|v| v.name == "v(out)").unwrap();
+//! assert!(vout.max.unwrap() > 0.009);
+//! # Ok(()) }
+//! ```
+
+pub use raw_stream;
+pub use waveform;
+
+pub mod stats;

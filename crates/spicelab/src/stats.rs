@@ -1,0 +1,278 @@
+//! Streaming statistics of a RAW file: min, max, mean and rms of every vector,
+//! per plot and per step, read a chunk at a time.
+
+use raw_stream::{Chunk, RawError, RawFile};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use waveform::stats::Accumulator;
+use waveform::Column;
+
+/// Accumulators of one plot: over the whole plot and per step.
+struct Accs {
+    total: Vec<Accumulator>,
+    per_step: Vec<Vec<Accumulator>>,
+}
+
+impl Accs {
+    fn new(vars: usize, steps: usize) -> Accs {
+        Accs {
+            total: vec![Accumulator::default(); vars],
+            per_step: vec![vec![Accumulator::default(); vars]; steps],
+        }
+    }
+
+    fn merge(&mut self, o: &Accs) {
+        for (a, b) in self.total.iter_mut().zip(&o.total) {
+            a.merge(b);
+        }
+        for (sa, sb) in self.per_step.iter_mut().zip(&o.per_step) {
+            for (a, b) in sa.iter_mut().zip(sb) {
+                a.merge(b);
+            }
+        }
+    }
+}
+
+/// What to compute.
+#[derive(Debug, Clone, Default)]
+pub struct StatsOptions {
+    /// Only these plots (all when empty).
+    pub plots: Vec<usize>,
+    /// Only these vectors, by name (all when empty).
+    pub vars: Vec<String>,
+    /// Points per chunk (0: the reader's window decides).
+    pub chunk_points: usize,
+}
+
+/// Statistics of one vector. Complex vectors are summarised by their magnitude.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VectorStats {
+    /// The vector's name.
+    pub name: String,
+    /// Its unit.
+    pub unit: String,
+    /// `"value"`, or `"magnitude"` for complex vectors.
+    pub of: &'static str,
+    /// Smallest value (None when there is none).
+    pub min: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Root mean square.
+    pub rms: Option<f64>,
+    /// NaN values seen (left out of the statistics).
+    pub nans: u64,
+}
+
+/// Statistics of one step of a stepped plot.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StepStats {
+    /// Step number (0-based).
+    pub step: usize,
+    /// Points in the step.
+    pub points: u64,
+    /// Parameters of the step, when the `.log` gave them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, f64)>,
+    /// One entry per vector.
+    pub vectors: Vec<VectorStats>,
+}
+
+/// Statistics of one plot.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlotStats {
+    /// Plot index in the file.
+    pub index: usize,
+    /// `Plotname:`.
+    pub plotname: String,
+    /// Complete points read.
+    pub points: u64,
+    /// Number of steps (1 when not stepped).
+    pub steps: usize,
+    /// One entry per vector, over all steps.
+    pub vectors: Vec<VectorStats>,
+    /// Per-step statistics (stepped plots only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub step_stats: Vec<StepStats>,
+}
+
+/// Statistics of a file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileStats {
+    /// The plots asked for.
+    pub plots: Vec<PlotStats>,
+    /// Data bytes read.
+    pub data_bytes: u64,
+}
+
+fn vector_stats(name: &str, unit: &str, complex: bool, a: &Accumulator) -> VectorStats {
+    VectorStats {
+        name: name.to_string(),
+        unit: unit.to_string(),
+        of: if complex { "magnitude" } else { "value" },
+        min: a.min(),
+        max: a.max(),
+        mean: a.mean(),
+        rms: a.rms(),
+        nans: a.nans,
+    }
+}
+
+/// Feeds values `lo..hi` of a column into an accumulator.
+fn feed(acc: &mut Accumulator, col: &Column, lo: usize, hi: usize) {
+    match col {
+        Column::F64(v) => acc.extend(&v[lo..hi]),
+        Column::F32(v) => {
+            for &x in &v[lo..hi] {
+                acc.push(f64::from(x));
+            }
+        }
+        Column::C64(v) => {
+            for z in &v[lo..hi] {
+                acc.push(z.re.hypot(z.im));
+            }
+        }
+        Column::C32(v) => {
+            for z in &v[lo..hi] {
+                acc.push(f64::from(z.re).hypot(f64::from(z.im)));
+            }
+        }
+    }
+}
+
+/// Computes the statistics of a RAW file, streaming. `progress` is called
+/// with the number of data bytes read so far.
+pub fn file_stats(
+    raw: &RawFile,
+    opts: &StatsOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<FileStats, RawError> {
+    let which: Vec<usize> = if opts.plots.is_empty() {
+        (0..raw.plots().len()).collect()
+    } else {
+        opts.plots.clone()
+    };
+    let mut out = Vec::new();
+    let mut done_bytes = 0u64;
+    for p in which {
+        let plot = raw.plot(p)?;
+        let info = plot.info();
+        let vars: Vec<usize> = if opts.vars.is_empty() {
+            (0..info.header.variables.len()).collect()
+        } else {
+            opts.vars
+                .iter()
+                .map(|n| plot.var_index(n))
+                .collect::<Result<_, _>>()?
+        };
+        let steps = plot.steps()?;
+        let nsteps = steps.count();
+        let chunk_points = if opts.chunk_points == 0 {
+            usize::MAX
+        } else {
+            opts.chunk_points
+        };
+        let select = (vars.len() != info.header.variables.len()).then(|| vars.clone());
+        let span = info.data_end.saturating_sub(info.data_offset).max(1);
+        let points = info.complete_points;
+        // Binary plots are split into contiguous point ranges read by one thread each.
+        let threads = if info.encoding == waveform::Encoding::Binary && points >= 1 << 16 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(8)
+        } else {
+            1
+        };
+        let done = AtomicU64::new(0);
+        let work = |range: std::ops::Range<u64>,
+                    report: &mut dyn FnMut(u64)|
+         -> Result<Accs, RawError> {
+            let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
+            let mut it = plot.chunks_in(range, chunk_points, select.clone());
+            let mut chunk = Chunk::default();
+            while it.fill(&mut chunk)? {
+                for (k, &v) in vars.iter().enumerate() {
+                    let col = &chunk.columns[v];
+                    feed(&mut acc.total[k], col, 0, chunk.len);
+                    if nsteps > 1 {
+                        // split the chunk at step boundaries
+                        let mut lo = 0usize;
+                        while lo < chunk.len {
+                            let p0 = chunk.start + lo as u64;
+                            let s = steps.step_of(p0);
+                            let end = steps.range(s).map(|r| r.end).unwrap_or(p0 + 1);
+                            let hi = ((end - chunk.start) as usize).min(chunk.len).max(lo + 1);
+                            feed(&mut acc.per_step[s][k], col, lo, hi);
+                            lo = hi;
+                        }
+                    }
+                }
+                let all = done.fetch_add(chunk.len as u64, Ordering::Relaxed) + chunk.len as u64;
+                report(done_bytes + span * all / points.max(1));
+            }
+            Ok(acc)
+        };
+        let acc = if threads <= 1 {
+            work(0..points, &mut progress)?
+        } else {
+            let per = points.div_ceil(threads as u64);
+            std::thread::scope(|sc| -> Result<Accs, RawError> {
+                let handles: Vec<_> = (1..threads as u64)
+                    .map(|t| {
+                        let work = &work;
+                        sc.spawn(move || work(t * per..((t + 1) * per).min(points), &mut |_| {}))
+                    })
+                    .collect();
+                let mut acc = work(0..per.min(points), &mut progress)?;
+                for h in handles {
+                    match h.join() {
+                        Ok(r) => acc.merge(&r?),
+                        Err(_) => {
+                            return Err(RawError::Data {
+                                path: raw.path().to_path_buf(),
+                                plot: p,
+                                offset: info.data_offset,
+                                message: "a statistics thread panicked".into(),
+                            })
+                        }
+                    }
+                }
+                Ok(acc)
+            })?
+        };
+        let (total, per_step) = (acc.total, acc.per_step);
+        done_bytes += span;
+        let names = |accs: &[Accumulator]| -> Vec<VectorStats> {
+            vars.iter()
+                .zip(accs)
+                .map(|(&v, a)| {
+                    let var = &info.header.variables[v];
+                    vector_stats(&var.name, var.unit(), info.types[v].is_complex(), a)
+                })
+                .collect()
+        };
+        out.push(PlotStats {
+            index: p,
+            plotname: info.header.plotname.clone(),
+            points: info.complete_points,
+            steps: nsteps,
+            vectors: names(&total),
+            step_stats: per_step
+                .iter()
+                .enumerate()
+                .map(|(s, accs)| StepStats {
+                    step: s,
+                    points: steps.range(s).map(|r| r.end - r.start).unwrap_or(0),
+                    params: steps.params.get(s).cloned().unwrap_or_default(),
+                    vectors: names(accs),
+                })
+                .collect(),
+        });
+    }
+    Ok(FileStats {
+        plots: out,
+        data_bytes: done_bytes,
+    })
+}
