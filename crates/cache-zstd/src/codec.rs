@@ -369,7 +369,12 @@ fn sample(stream: &Stream) -> Stream {
 }
 
 /// Picks the codec for a stream, per `choice`, by coding a sample with each candidate.
-pub(crate) fn choose(choice: CodecChoice, stream: &Stream, zstd_level: i32, pco_level: usize) -> Codec {
+pub(crate) fn choose(
+    choice: CodecChoice,
+    stream: &Stream,
+    zstd_level: i32,
+    pco_level: usize,
+) -> Codec {
     let candidates: &[Codec] = match choice {
         CodecChoice::Fixed(c) => return c,
         CodecChoice::Auto => &Codec::ALL,
@@ -444,6 +449,7 @@ pub(crate) fn quantize(stream: &mut Stream, bound: f64) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -470,7 +476,10 @@ mod tests {
         for b in [0.5, 0.1, 1e-3, 1e-6, 1e-9, 1e-12, 1e-15] {
             let k = kept_mantissa_bits(b);
             assert!(2f64.powi(-(k as i32 + 1)) <= b, "bound {b} k {k}");
-            assert!(k == 0 || 2f64.powi(-(k as i32)) > b, "bound {b} k {k} not minimal");
+            assert!(
+                k == 0 || 2f64.powi(-(k as i32)) > b,
+                "bound {b} k {k} not minimal"
+            );
         }
     }
 

@@ -38,7 +38,11 @@ pub fn default_dir(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = explicit {
         return Ok(d.to_path_buf());
     }
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = env(ENV_CACHE_DIR) {
         return Ok(d);
     }
@@ -168,7 +172,8 @@ impl DiskStore {
             Err(e) => return Err(CacheError::io(path, e)),
         };
         let mut buf = Vec::new();
-        f.read_to_end(&mut buf).map_err(|e| CacheError::io(path, e))?;
+        f.read_to_end(&mut buf)
+            .map_err(|e| CacheError::io(path, e))?;
         Ok(Some((buf, f)))
     }
 
@@ -221,12 +226,16 @@ impl DiskStore {
                 continue;
             }
             let sdir = shard.path();
-            let Ok(files) = fs::read_dir(&sdir) else { continue };
+            let Ok(files) = fs::read_dir(&sdir) else {
+                continue;
+            };
             for f in files {
                 let Ok(f) = f else { continue };
                 let path = f.path();
                 let fname = f.file_name();
-                let Some(fname) = fname.to_str() else { continue };
+                let Some(fname) = fname.to_str() else {
+                    continue;
+                };
                 let Ok(md) = f.metadata() else { continue };
                 if !md.is_file() {
                     continue;
@@ -238,7 +247,9 @@ impl DiskStore {
                     }
                     continue;
                 }
-                let Some(key) = fname.strip_suffix(".splc") else { continue };
+                let Some(key) = fname.strip_suffix(".splc") else {
+                    continue;
+                };
                 if check_key(key).is_err() || !key.starts_with(name) {
                     continue;
                 }
@@ -274,7 +285,9 @@ impl DiskStore {
             ..VerifyReport::default()
         };
         for e in entries {
-            let Some((bytes, f)) = Self::read_file(&e.path)? else { continue };
+            let Some((bytes, f)) = Self::read_file(&e.path)? else {
+                continue;
+            };
             r.checked += 1;
             match decode_entry(&bytes, &e.key, self.secret()) {
                 Ok(_) => r.ok += 1,
@@ -327,7 +340,9 @@ impl DiskStore {
     }
 
     fn account(&self, added: u64) -> Result<()> {
-        let Some(max) = self.max_size else { return Ok(()) };
+        let Some(max) = self.max_size else {
+            return Ok(());
+        };
         let over = {
             let mut est = match self.size_estimate.lock() {
                 Ok(g) => g,
@@ -457,4 +472,3 @@ fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
         .ok()
         .map(|m| m.raw_bytes()))
 }
-

@@ -248,8 +248,12 @@ fn column_stream(c: &Column) -> Stream {
 
 fn stream_column(t: ValueType, s: Stream, n: usize) -> Option<Column> {
     Some(match (t, s) {
-        (ValueType::F32, Stream::W32(v)) => Column::F32(v.into_iter().map(f32::from_bits).collect()),
-        (ValueType::F64, Stream::W64(v)) => Column::F64(v.into_iter().map(f64::from_bits).collect()),
+        (ValueType::F32, Stream::W32(v)) => {
+            Column::F32(v.into_iter().map(f32::from_bits).collect())
+        }
+        (ValueType::F64, Stream::W64(v)) => {
+            Column::F64(v.into_iter().map(f64::from_bits).collect())
+        }
         (ValueType::C32, Stream::W32(v)) => {
             let (re, im) = v.split_at(n.min(v.len()));
             Column::C32(
@@ -292,8 +296,12 @@ pub fn raw_column_bytes(result: &SimResult) -> Vec<u8> {
     let mut out = Vec::new();
     for c in result.plots.iter().flat_map(|p| &p.columns) {
         match c {
-            Column::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-            Column::F64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Column::F32(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Column::F64(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
             Column::C32(v) => v.iter().for_each(|z| {
                 out.extend_from_slice(&z.re.to_le_bytes());
                 out.extend_from_slice(&z.im.to_le_bytes());
@@ -372,8 +380,8 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
         plots,
     };
     let meta_bytes = postcard::to_allocvec(&meta).map_err(|e| enc_err(format!("meta: {e}")))?;
-    let meta_len = u32::try_from(meta_bytes.len())
-        .map_err(|_| enc_err("meta over 4 GiB".into()))?;
+    let meta_len =
+        u32::try_from(meta_bytes.len()).map_err(|_| enc_err("meta over 4 GiB".into()))?;
     let mut flags = 0u16;
     if opts.secret.is_some() {
         flags |= FLAG_HMAC;
@@ -413,7 +421,11 @@ fn u16_at(b: &[u8], at: usize) -> u16 {
 /// Checks the header and the trailer of an envelope and parses its meta,
 /// without decoding any column. Returns the meta and the offset of the
 /// first column block.
-pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(EnvelopeMeta, usize)> {
+pub fn read_meta(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+) -> Result<(EnvelopeMeta, usize)> {
     let corrupt = |offset: usize, what: String| CacheError::Corrupt {
         key: key.to_string(),
         offset: offset as u64,
@@ -429,6 +441,9 @@ pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(En
         return Err(corrupt(0, "bad magic (not a spicelab cache entry)".into()));
     }
     let version = u16_at(bytes, 4);
+    if version == 0 {
+        return Err(corrupt(4, "format version 0".into()));
+    }
     if version != FORMAT_VERSION {
         return Err(CacheError::UnsupportedVersion {
             key: key.to_string(),
@@ -471,13 +486,15 @@ pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(En
         (true, None) => {
             return Err(CacheError::Unauthenticated {
                 key: key.to_string(),
-                what: "entry carries an HMAC but no secret is configured (set SPICELAB_CACHE_SECRET)",
+                what:
+                    "entry carries an HMAC but no secret is configured (set SPICELAB_CACHE_SECRET)",
             })
         }
         (false, Some(_)) => {
             return Err(CacheError::Unauthenticated {
                 key: key.to_string(),
-                what: "entry carries no HMAC but a secret is configured: rejected as unauthenticated",
+                what:
+                    "entry carries no HMAC but a secret is configured: rejected as unauthenticated",
             })
         }
         (false, None) => {
@@ -493,7 +510,7 @@ pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(En
     }
     let meta_end = HEADER_LEN + meta_len;
     let meta: EnvelopeMeta = match postcard::take_from_bytes(&bytes[HEADER_LEN..meta_end]) {
-        Ok((m, rest)) if rest.is_empty() => m,
+        Ok((m, [])) => m,
         Ok((_, rest)) => {
             return Err(corrupt(
                 meta_end - rest.len(),
@@ -550,7 +567,11 @@ pub fn read_meta(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<(En
                         c.block_len
                     ))
                 })?;
-            if c.raw_len > c.block_len.saturating_mul(MAX_RATIO).saturating_add(RATIO_SLACK) {
+            if c.raw_len
+                > c.block_len
+                    .saturating_mul(MAX_RATIO)
+                    .saturating_add(RATIO_SLACK)
+            {
                 return Err(what(format!(
                     "raw length {} is implausible for a {}-byte block",
                     c.raw_len, c.block_len

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum CacheError {
     /// A key that is not 64 lowercase hex characters.
-    #[error("invalid cache key {key:?}: {reason} (a key is 64 lowercase hex characters, a sha256)")]
+    #[error(
+        "invalid cache key {key:?}: {reason} (a key is 64 lowercase hex characters, a sha256)"
+    )]
     InvalidKey {
         /// The key as given (cut to 80 characters).
         key: String,
@@ -76,7 +78,9 @@ pub enum CacheError {
     #[error("invalid cache option: {0}")]
     Options(String),
     /// No cache directory could be found (no explicit one, no environment).
-    #[error("no cache directory: set SPICELAB_CACHE_DIR, XDG_CACHE_HOME or HOME, or pass a directory")]
+    #[error(
+        "no cache directory: set SPICELAB_CACHE_DIR, XDG_CACHE_HOME or HOME, or pass a directory"
+    )]
     NoCacheDir,
 }
 
