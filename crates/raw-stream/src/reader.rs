@@ -58,6 +58,8 @@ pub struct PlotInfo {
     pub types: Vec<ValueType>,
     /// Points that are wholly present in the file.
     pub complete_points: u64,
+    /// True when the data end before the declared number of points.
+    pub truncated: bool,
 }
 
 /// An open RAW file: every plot header parsed, no data read yet.
@@ -145,14 +147,7 @@ impl RawFile {
                 .iter()
                 .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0))
             {
-                Some(i) => {
-                    let mut p = pos + i as u64;
-                    // keep UTF-16 alignment: a text byte is followed by its zero byte
-                    if self.utf16 && (p % 2 == 1) {
-                        p -= 1;
-                    }
-                    return Ok(p);
-                }
+                Some(i) => return Ok(pos + i as u64),
                 None => pos += n as u64,
             }
         }
@@ -252,6 +247,7 @@ impl RawFile {
                 layout,
                 types,
                 complete_points: 0,
+                truncated: false,
                 header: h,
             };
             match parsed.encoding {
@@ -265,6 +261,7 @@ impl RawFile {
                     } else {
                         let complete = complete_binary_points(&info.layout, n, avail);
                         info.complete_points = complete;
+                        info.truncated = true;
                         info.data_end = self.size;
                         let msg_point = if info.layout.column_major {
                             complete
@@ -302,6 +299,7 @@ impl RawFile {
                     let (end, lines) = self.scan_ascii(index, data_offset)?;
                     info.data_end = end;
                     info.complete_points = lines.min(n);
+                    info.truncated = lines < n;
                     if lines < n {
                         if self.options.strict {
                             return Err(RawError::Truncated {
@@ -546,7 +544,13 @@ impl<'a> PlotRef<'a> {
                 .max()
                 .unwrap_or(8),
             Encoding::Binary => info.layout.stride.max(1),
-            Encoding::Ascii => 1,
+            // decoded values held per point
+            Encoding::Ascii => info
+                .types
+                .iter()
+                .map(|t| t.size() as u64)
+                .sum::<u64>()
+                .max(1),
         };
         let cap = (window / per_point).max(1);
         let per_chunk = (points.max(1) as u64).min(cap).min(u32::MAX as u64) as usize;
@@ -831,13 +835,16 @@ impl Chunks<'_> {
         let complex = info.header.flags.complex;
         let mut got = 0usize;
         while got < n {
-            let step = ascii::parse_point(&cur.buf, cur.at, nv, complex, cur.eof, &mut cur.vals)
-                .map_err(|(off, msg)| RawError::Data {
-                    path: self.file.path.clone(),
-                    plot: info.index,
-                    offset: cur.base + off as u64,
-                    message: msg,
-                })?;
+            // In a file cut short, a number that touches the end may be cut too.
+            let end_ends_token = cur.eof && !info.truncated;
+            let step =
+                ascii::parse_point(&cur.buf, cur.at, nv, complex, end_ends_token, &mut cur.vals)
+                    .map_err(|(off, msg)| RawError::Data {
+                        path: self.file.path.clone(),
+                        plot: info.index,
+                        offset: cur.base + off as u64,
+                        message: msg,
+                    })?;
             match step {
                 Step::Done(next) => {
                     for ((j, col), &(re, im)) in chunk.columns.iter_mut().enumerate().zip(&cur.vals)

@@ -289,38 +289,36 @@ pub fn write_plot<W: Write>(w: &mut W, format: RawFormat, plot: &Plot) -> io::Re
     let types: Vec<ValueType> = plot.columns.iter().map(Column::value_type).collect();
     let n = plot.len();
     let complex = plot.header.flags.complex || types.iter().any(|t| t.is_complex());
-    if format == RawFormat::LtspiceFastAccess {
+    if format != RawFormat::NgspiceAscii {
         let stored = stored_types(format, &plot.header, &types);
         write_text(
             w,
             format,
             &header_text(format, &plot.header, &stored, n as u64),
         )?;
-        let mut buf = Vec::with_capacity(n * 16);
-        for (c, &t) in plot.columns.iter().zip(&stored) {
-            buf.clear();
-            for i in 0..n {
-                match t {
-                    ValueType::F64 => {
-                        buf.extend_from_slice(&c.get_f64(i).unwrap_or(0.0).to_le_bytes())
-                    }
-                    ValueType::F32 => {
-                        let v = match c {
-                            Column::F32(v) => v[i],
-                            _ => c.get_f64(i).unwrap_or(0.0) as f32,
-                        };
-                        buf.extend_from_slice(&v.to_le_bytes())
-                    }
-                    _ => {
-                        let z = c.get_complex(i).unwrap_or_default();
-                        buf.extend_from_slice(&z.re.to_le_bytes());
-                        buf.extend_from_slice(&z.im.to_le_bytes());
+        let mut buf = Vec::with_capacity(1 << 16);
+        if format == RawFormat::LtspiceFastAccess {
+            for (c, &t) in plot.columns.iter().zip(&stored) {
+                for i in 0..n {
+                    put_value(&mut buf, c, i, t);
+                    if buf.len() >= 1 << 16 {
+                        w.write_all(&buf)?;
+                        buf.clear();
                     }
                 }
             }
-            w.write_all(&buf)?;
+        } else {
+            for i in 0..n {
+                for (c, &t) in plot.columns.iter().zip(&stored) {
+                    put_value(&mut buf, c, i, t);
+                }
+                if buf.len() >= 1 << 16 {
+                    w.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
         }
-        return Ok(());
+        return w.write_all(&buf);
     }
     let mut pw = PlotWriter::begin(&mut *w, format, &plot.header, &types, n as u64)?;
     if complex {
@@ -369,4 +367,21 @@ pub fn write_file(path: &Path, format: RawFormat, plots: &[Plot]) -> Result<(), 
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| RawError::io(path, e.error))?;
     Ok(())
+}
+
+/// Appends value `i` of `c` stored as `t`. An f32 column written as f32 keeps its bits
+/// (no round trip through f64, which would quiet NaN payloads).
+fn put_value(buf: &mut Vec<u8>, c: &Column, i: usize, t: ValueType) {
+    match (t, c) {
+        (ValueType::F32, Column::F32(v)) => buf.extend_from_slice(&v[i].to_le_bytes()),
+        (ValueType::F32, _) => {
+            buf.extend_from_slice(&(c.get_f64(i).unwrap_or(0.0) as f32).to_le_bytes())
+        }
+        (ValueType::F64, _) => buf.extend_from_slice(&c.get_f64(i).unwrap_or(0.0).to_le_bytes()),
+        _ => {
+            let z = c.get_complex(i).unwrap_or_default();
+            buf.extend_from_slice(&z.re.to_le_bytes());
+            buf.extend_from_slice(&z.im.to_le_bytes());
+        }
+    }
 }
