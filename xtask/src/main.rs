@@ -1,0 +1,91 @@
+//! `cargo xtask`: the project's tasks.
+//!
+//! - `cargo xtask test`: formatting, clippy and the whole test suite (what CI runs).
+//! - `cargo xtask demo`: a real ngspice result shown through `spicelab info/stats/export`.
+//! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
+//! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
+
+mod bench;
+mod demo;
+mod fixtures;
+mod util;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "spicelab project tasks", version)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand, Debug)]
+enum Task {
+    /// Run `cargo fmt --check`, `cargo clippy -D warnings` and `cargo test` on the workspace.
+    Test(TestArgs),
+    /// Make a real ngspice result and show `spicelab info`, `stats` and `export` on it.
+    Demo(demo::DemoArgs),
+    /// Generate the fixture set (real ngspice output, every LTspice layout, big files).
+    Fixtures(fixtures::FixturesArgs),
+    /// Measure spicelab against its baselines on generated files and print the table.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct TestArgs {
+    /// Skip `cargo fmt --check` and `cargo clippy` (tests only).
+    #[arg(long)]
+    no_lint: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = util::Workspace::discover().and_then(|ws| match cli.task {
+        Task::Test(a) => test(&ws, &a),
+        Task::Demo(a) => demo::run(&ws, &a),
+        Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
+        Task::Bench(a) => bench::run(&ws, &a),
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask test`: the single test command, also run by `.ci/run`.
+fn test(ws: &util::Workspace, args: &TestArgs) -> anyhow::Result<ExitCode> {
+    let mut steps: Vec<(&str, Vec<&str>)> = Vec::new();
+    if !args.no_lint {
+        steps.push(("format", vec!["fmt", "--all", "--check"]));
+        steps.push((
+            "clippy",
+            vec![
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ));
+    }
+    steps.push(("tests", vec!["test", "--workspace"]));
+    for (what, cargo_args) in steps {
+        eprintln!("xtask test: {what}: cargo {}", cargo_args.join(" "));
+        let status = ws
+            .cargo()
+            .args(&cargo_args)
+            .status()
+            .map_err(|e| anyhow::anyhow!("running cargo {}: {e}", cargo_args.join(" ")))?;
+        if !status.success() {
+            eprintln!("xtask test: {what} FAILED ({status})");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    eprintln!("xtask test: all passed");
+    Ok(ExitCode::SUCCESS)
+}
