@@ -4,6 +4,8 @@
 //! `$SPICELAB_RAW_SAMPLES`). Where it is missing, the tests say so and check
 //! the committed `fixtures/ng39_*` files instead.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use raw_stream::{OpenOptions, RawError, RawFile};
 use std::path::{Path, PathBuf};
 use toml::Value;

@@ -2,6 +2,8 @@
 //! and no input (random bytes, truncation anywhere, absurd header counts)
 //! makes the reader panic, hang or allocate by an unchecked field.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use raw_stream::{write_file, OpenOptions, RawError, RawFile, RawFormat};
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! The `spicelab` binary on real files: ngspice output committed in fixtures/,
 //! the shared corpus when present, and ngspice run live when installed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use raw_stream::RawFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
