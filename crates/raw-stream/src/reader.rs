@@ -881,6 +881,20 @@ impl Chunks<'_> {
                     cur.base += cur.at as u64;
                     cur.at = 0;
                     let have = cur.buf.len();
+                    // One point's text is bounded: a point never needs more than
+                    // this, so a hostile "number" cannot grow the buffer to the file size.
+                    let max_point = (16usize << 20).saturating_add(nv.saturating_mul(128));
+                    if have > max_point {
+                        return Err(RawError::Data {
+                            path: self.file.path.clone(),
+                            plot: info.index,
+                            offset: cur.base,
+                            message: format!(
+                                "point {} takes more than {max_point} bytes of text",
+                                self.next + got as u64
+                            ),
+                        });
+                    }
                     let file_pos = cur.base + have as u64;
                     let room = window.max(have * 2).max(4096);
                     let left = info.data_end.saturating_sub(file_pos) as usize;

@@ -306,3 +306,17 @@ fn every_truncation_point_reads_the_complete_points() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+/// A "number" of 40 MB of digits is an error, and the reader's buffer stays bounded.
+#[test]
+fn endless_ascii_token_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.raw");
+    let mut b = b"Title: t\nDate: d\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 1\nNo. Points: 2\nVariables:\n\t0\ttime\ttime\nValues:\n0\t".to_vec();
+    b.resize(b.len() + 40_000_000, b'1');
+    b.extend_from_slice(b"\n1\t2.0\n");
+    std::fs::write(&path, &b).unwrap();
+    let raw = RawFile::open(&path).unwrap();
+    let err = raw.plot(0).unwrap().column("time").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("more than") && err.contains("long.raw"), "{err}");
+}
