@@ -6,6 +6,7 @@
 //! parts then all imaginary parts. The stream is coded as one block.
 
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
 /// How one column block is coded. Recorded per column in the entry meta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -289,7 +290,42 @@ pub(crate) fn encode_stream(
         Stream::W32(v) => pre_zstd(codec, v),
         Stream::W64(v) => pre_zstd(codec, v),
     };
-    zstd::bulk::compress(&pre, zstd_level).map_err(|e| format!("zstd: {e}"))
+    zstd_compress(&pre, zstd_level)
+}
+
+thread_local! {
+    /// zstd contexts are costly to create (a window per level); keep one per thread.
+    static ZSTD_C: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+    static ZSTD_D: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, CodecError> {
+    ZSTD_C.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(|e| format!("zstd: {e}"))?;
+        if !matches!(&*slot, Some((l, _)) if *l == level) {
+            let c = zstd::bulk::Compressor::new(level).map_err(|e| format!("zstd: {e}"))?;
+            *slot = Some((level, c));
+        }
+        match slot.as_mut() {
+            Some((_, c)) => c.compress(data).map_err(|e| format!("zstd: {e}")),
+            None => Err("zstd: no context".into()),
+        }
+    })
+}
+
+fn zstd_decompress(data: &[u8], capacity: usize) -> Result<Vec<u8>, CodecError> {
+    ZSTD_D.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(|e| format!("zstd: {e}"))?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?);
+        }
+        match slot.as_mut() {
+            Some(d) => d
+                .decompress(data, capacity)
+                .map_err(|e| format!("zstd: {e}")),
+            None => Err("zstd: no context".into()),
+        }
+    })
 }
 
 /// Decodes a block into a stream of `n` words of `width` bytes. The output
@@ -330,7 +366,7 @@ pub(crate) fn decode_stream(
             }
         };
     }
-    let bytes = zstd::bulk::decompress(block, raw_len).map_err(|e| format!("zstd: {e}"))?;
+    let bytes = zstd_decompress(block, raw_len)?;
     if bytes.len() != raw_len {
         return Err(format!(
             "zstd block decodes to {} bytes, {raw_len} declared",
@@ -368,38 +404,50 @@ fn sample(stream: &Stream) -> Stream {
     }
 }
 
-/// Picks the codec for a stream, per `choice`, by coding a sample with each candidate.
+/// Picks the codec for a stream, per `choice`, by coding a sample with
+/// each candidate. When the sample is the whole stream, the winner's block
+/// is returned too, so it is not coded twice.
 pub(crate) fn choose(
     choice: CodecChoice,
     stream: &Stream,
     zstd_level: i32,
     pco_level: usize,
-) -> Codec {
+) -> (Codec, Option<Vec<u8>>) {
     let candidates: &[Codec] = match choice {
-        CodecChoice::Fixed(c) => return c,
+        CodecChoice::Fixed(c) => return (c, None),
         CodecChoice::Auto => &Codec::ALL,
         CodecChoice::ZstdOnly => &Codec::ZSTD_FAMILY,
     };
     if stream.len() < 2 {
-        return Codec::Zstd;
+        return (Codec::Zstd, None);
     }
     let s = sample(stream);
-    let mut best = (Codec::Zstd, usize::MAX);
-    let mut pco_size = None;
+    let whole = s.len() == stream.len();
+    let mut best: Option<(Codec, Vec<u8>)> = None;
+    let mut pco: Option<Vec<u8>> = None;
     for &c in candidates {
         let Ok(bytes) = encode_stream(c, &s, zstd_level, pco_level) else {
             continue;
         };
         if c == Codec::Pco {
-            pco_size = Some(bytes.len());
-        } else if bytes.len() < best.1 {
-            best = (c, bytes.len());
+            pco = Some(bytes);
+        } else if best.as_ref().is_none_or(|(_, b)| bytes.len() < b.len()) {
+            best = Some((c, bytes));
         }
     }
-    match pco_size {
+    let keep = |c: Codec, b: Vec<u8>| (c, whole.then_some(b));
+    match (best, pco) {
         // pco only where it wins clearly: 10% smaller than the best zstd codec.
-        Some(p) if (p as f64) <= 0.9 * best.1 as f64 => Codec::Pco,
-        _ => best.0,
+        (Some((c, b)), Some(p)) => {
+            if (p.len() as f64) <= 0.9 * b.len() as f64 {
+                keep(Codec::Pco, p)
+            } else {
+                keep(c, b)
+            }
+        }
+        (Some((c, b)), None) => keep(c, b),
+        (None, Some(p)) => keep(Codec::Pco, p),
+        (None, None) => (Codec::Zstd, None),
     }
 }
 

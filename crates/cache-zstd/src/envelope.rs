@@ -345,9 +345,12 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
                 }
                 _ => false,
             };
-            let c = codec::choose(opts.codecs, &stream, opts.zstd_level, opts.pco_level);
-            let mut block = codec::encode_stream(c, &stream, opts.zstd_level, opts.pco_level)
-                .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?;
+            let (c, coded) = codec::choose(opts.codecs, &stream, opts.zstd_level, opts.pco_level);
+            let mut block = match coded {
+                Some(b) => b,
+                None => codec::encode_stream(c, &stream, opts.zstd_level, opts.pco_level)
+                    .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?,
+            };
             let raw_len = (stream.len() * stream.width()) as u64;
             let compressed_len = block.len() as u64;
             let min_block = raw_len.saturating_sub(RATIO_SLACK).div_ceil(MAX_RATIO);
