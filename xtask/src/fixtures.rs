@@ -13,7 +13,7 @@ use crate::util::{self, human, size_label, Rng, Workspace};
 use anyhow::{bail, Context, Result};
 use raw_stream::{write_file, PlotWriter, RawFile, RawFormat};
 use std::fs;
-use std::io::BufWriter;
+use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -824,10 +824,11 @@ fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result
     let mut row = [0.0; 8];
     let start = Instant::now();
     let tenth = (points / 10).max(1);
+    let tty = std::io::stderr().is_terminal();
     for k in 0..points {
         sig.next(&mut row);
         pw.write_point(&row).with_context(ctx)?;
-        if (k + 1) % tenth == 0 {
+        if tty && (k + 1) % tenth == 0 {
             eprint!(
                 "\r  {}: {}%",
                 util::size_label(target),
@@ -847,7 +848,8 @@ fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result
         .len();
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "\r  wrote {} ({}) in {secs:.1} s ({:.0} MB/s)",
+        "{}  wrote {} ({}) in {secs:.1} s ({:.0} MB/s)",
+        if tty { "\r" } else { "" },
         path.display(),
         human(bytes),
         bytes as f64 / secs.max(1e-9) / 1e6
