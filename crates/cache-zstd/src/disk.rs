@@ -35,17 +35,22 @@ pub const ENV_CACHE_DIR: &str = "SPICELAB_CACHE_DIR";
 /// The cache directory: `explicit`, else `$SPICELAB_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/spicelab`, else `$HOME/.cache/spicelab`.
 pub fn default_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    resolve_dir(explicit, |k| std::env::var_os(k))
+}
+
+/// [`default_dir`] with the environment given as a lookup function.
+pub fn resolve_dir(
+    explicit: Option<&Path>,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<PathBuf> {
     if let Some(d) = explicit {
         return Ok(d.to_path_buf());
     }
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(d) = env(ENV_CACHE_DIR) {
         return Ok(d);
     }
+    // The XDG spec says relative paths are invalid and must be ignored.
     if let Some(d) = env("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
         return Ok(d.join("spicelab"));
     }
@@ -471,4 +476,44 @@ fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
     Ok(postcard::from_bytes::<crate::envelope::EnvelopeMeta>(&meta)
         .ok()
         .map(|m| m.raw_bytes()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn directory_precedence() {
+        let all = [
+            ("SPICELAB_CACHE_DIR", "/c"),
+            ("XDG_CACHE_HOME", "/x"),
+            ("HOME", "/h"),
+        ];
+        let p = |e: &[(&str, &str)], x: Option<&Path>| resolve_dir(x, env(e)).unwrap();
+        assert_eq!(p(&all, Some(Path::new("/e"))), Path::new("/e"));
+        assert_eq!(p(&all, None), Path::new("/c"));
+        assert_eq!(p(&all[1..], None), Path::new("/x/spicelab"));
+        assert_eq!(
+            p(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")], None),
+            Path::new("/h/.cache/spicelab")
+        );
+        assert_eq!(
+            p(&[("SPICELAB_CACHE_DIR", ""), ("HOME", "/h")], None),
+            Path::new("/h/.cache/spicelab")
+        );
+        assert!(matches!(
+            resolve_dir(None, env(&[])),
+            Err(CacheError::NoCacheDir)
+        ));
+    }
 }

@@ -51,7 +51,9 @@ mod error;
 mod key;
 
 pub use codec::{Codec, CodecChoice};
-pub use disk::{default_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR};
+pub use disk::{
+    default_dir, resolve_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR,
+};
 pub use envelope::{
     decode_entry, encode_entry, raw_column_bytes, read_meta, ColumnMeta, EncodeOptions, Entry,
     EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION,

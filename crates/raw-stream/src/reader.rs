@@ -700,6 +700,17 @@ impl<'a> PlotRef<'a> {
     }
 }
 
+/// The stored bytes of a run of whole points (see [`Chunks::next_rows`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'b> {
+    /// Index of the first point.
+    pub start: u64,
+    /// Number of points.
+    pub len: usize,
+    /// `len` points of `layout.stride` bytes each.
+    pub bytes: &'b [u8],
+}
+
 /// A run of consecutive points of one plot, one column per variable.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chunk {
@@ -739,6 +750,35 @@ struct AsciiCursor {
 }
 
 impl Chunks<'_> {
+    /// True when the plot is point-major binary, so that [`Chunks::next_rows`] can be used.
+    pub fn has_rows(&self) -> bool {
+        self.info.encoding == Encoding::Binary && !self.info.layout.column_major
+    }
+
+    /// For point-major binary plots: the stored bytes of the next run of whole
+    /// points (first point index, number of points, bytes), undecoded, for
+    /// consumers that work on the stored layout ([`PlotInfo::layout`]).
+    /// `None` at the end, or when the plot is not point-major binary.
+    /// LTspice's negative times are left as stored.
+    pub fn next_rows(&mut self) -> Result<Option<Rows<'_>>, RawError> {
+        if !self.has_rows() || self.next >= self.end {
+            return Ok(None);
+        }
+        let n = (self.end - self.next).min(self.per_chunk as u64) as usize;
+        let stride = self.info.layout.stride as usize;
+        let bytes = n * stride;
+        self.buf.resize(bytes, 0);
+        let off = self.info.data_offset + self.next * self.info.layout.stride;
+        self.file.read_at(off, &mut self.buf[..bytes])?;
+        let start = self.next;
+        self.next += n as u64;
+        Ok(Some(Rows {
+            start,
+            len: n,
+            bytes: &self.buf[..bytes],
+        }))
+    }
+
     /// Reads the next chunk into `chunk`, reusing its buffers. Returns false at the end.
     pub fn fill(&mut self, chunk: &mut Chunk) -> Result<bool, RawError> {
         let total = self.end;

@@ -317,6 +317,15 @@ fn endless_ascii_token_is_an_error() {
     b.extend_from_slice(b"\n1\t2.0\n");
     std::fs::write(&path, &b).unwrap();
     let raw = RawFile::open(&path).unwrap();
-    let err = raw.plot(0).unwrap().column("time").err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("more than") && err.contains("long.raw"), "{err}");
+    let err = raw
+        .plot(0)
+        .unwrap()
+        .column("time")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("more than") && err.contains("long.raw"),
+        "{err}"
+    );
 }

@@ -158,3 +158,82 @@ mod tests {
         assert!((lanes.sum - one.sum).abs() < 1e-6 && (lanes.sum_sq - one.sum_sq).abs() < 1e-3);
     }
 }
+
+/// Statistics of every variable of point-major rows of little-endian f64
+/// values (ngspice/Xyce binary data), computed straight from the bytes.
+///
+/// ```
+/// use waveform::stats::RowStats;
+/// let rows: Vec<u8> = [1.0f64, 10.0, 3.0, 30.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+/// let mut r = RowStats::new(2);
+/// r.extend_f64_rows(&rows);
+/// let a = r.finish();
+/// assert_eq!((a[0].min(), a[0].max(), a[1].mean()), (Some(1.0), Some(3.0), Some(20.0)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RowStats {
+    mn: Vec<f64>,
+    mx: Vec<f64>,
+    s: Vec<f64>,
+    q: Vec<f64>,
+    nans: Vec<u64>,
+    rows: u64,
+}
+
+impl RowStats {
+    /// Statistics for rows of `n_vars` values.
+    pub fn new(n_vars: usize) -> RowStats {
+        RowStats {
+            mn: vec![f64::INFINITY; n_vars],
+            mx: vec![f64::NEG_INFINITY; n_vars],
+            s: vec![0.0; n_vars],
+            q: vec![0.0; n_vars],
+            nans: vec![0; n_vars],
+            rows: 0,
+        }
+    }
+
+    /// Adds whole rows (`bytes.len()` a multiple of `8 * n_vars`; a partial row at the end is ignored).
+    pub fn extend_f64_rows(&mut self, bytes: &[u8]) {
+        let nv = self.mn.len();
+        if nv == 0 {
+            return;
+        }
+        let (mn, mx, s, q, nans) = (
+            &mut self.mn[..],
+            &mut self.mx[..],
+            &mut self.s[..],
+            &mut self.q[..],
+            &mut self.nans[..],
+        );
+        for row in bytes.chunks_exact(8 * nv) {
+            for (j, b) in row.chunks_exact(8).enumerate() {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                let x = f64::from_le_bytes(a);
+                let is_nan = x.is_nan();
+                let y = if is_nan { 0.0 } else { x };
+                mn[j] = if x < mn[j] { x } else { mn[j] };
+                mx[j] = if x > mx[j] { x } else { mx[j] };
+                s[j] += y;
+                q[j] += y * y;
+                nans[j] += u64::from(is_nan);
+            }
+            self.rows += 1;
+        }
+    }
+
+    /// One accumulator per variable.
+    pub fn finish(&self) -> Vec<Accumulator> {
+        (0..self.mn.len())
+            .map(|j| Accumulator {
+                count: self.rows - self.nans[j],
+                nans: self.nans[j],
+                min: self.mn[j],
+                max: self.mx[j],
+                sum: self.s[j],
+                sum_sq: self.q[j],
+            })
+            .collect()
+    }
+}
