@@ -5,6 +5,7 @@
 //!
 //! - [`waveform`]: the data model (plots, variables, columns, steps);
 //! - [`raw_stream`]: the streaming RAW reader and writer for every dialect;
+//! - [`cache_zstd`]: the compressed, content-addressed result cache;
 //! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them.
 //!
 //! ```
@@ -20,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub use cache_zstd;
 pub use raw_stream;
 pub use waveform;
 

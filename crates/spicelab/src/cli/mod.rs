@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+mod cache;
 mod export;
 mod info;
 mod progress;
@@ -19,6 +20,8 @@ mod stats;
 ///   spicelab info  tran.raw              # plots, variables, points, steps
 ///   spicelab stats tran.raw --var 'v(out)' --json
 ///   spicelab export ac.raw -o ac.csv     # complex values as re(..), im(..) columns
+///   spicelab cache put tran.raw          # prints the key it stored
+///   spicelab cache get KEY -o back.raw
 ///
 /// Exit codes: 0 success, 1 a check failed, 2 usage or input error.
 #[derive(Debug, Parser)]
@@ -67,6 +70,13 @@ enum Command {
     /// same bits. Stepped plots get a first column `step`; complex vectors
     /// become two columns `re(NAME)` and `im(NAME)`.
     Export(export::ExportArgs),
+    /// The local result cache: stats, verify, gc, put, get.
+    ///
+    /// Results are stored compressed (per-column codecs), keyed by sha256,
+    /// written atomically, and checked on every read (xxh3-128, or HMAC-SHA256
+    /// when SPICELAB_CACHE_SECRET is set). A corrupt entry is removed and
+    /// counts as a miss.
+    Cache(cache::CacheArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -82,7 +92,7 @@ pub struct OpenArgs {
     pub strict: bool,
 }
 
-fn parse_dialect(s: &str) -> Result<waveform::Dialect, String> {
+pub(crate) fn parse_dialect(s: &str) -> Result<waveform::Dialect, String> {
     waveform::Dialect::from_name(s)
         .ok_or_else(|| format!("unknown dialect '{s}' (ngspice, xyce, ltspice, qspice)"))
 }
@@ -138,6 +148,7 @@ pub fn main() -> i32 {
         Command::Info(a) => info::run(a),
         Command::Stats(a) => stats::run(a, show_progress && !cli.quiet),
         Command::Export(a) => export::run(a, show_progress && !cli.quiet),
+        Command::Cache(a) => cache::run(a),
     };
     match result {
         Ok(code) => code,
