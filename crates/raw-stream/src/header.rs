@@ -33,6 +33,16 @@ pub(crate) fn looks_utf16(buf: &[u8]) -> bool {
     buf.len() >= 4 && buf[0] != 0 && buf[1] == 0 && buf[2] != 0 && buf[3] == 0
 }
 
+/// UTF-16LE text to a string (invalid units become U+FFFD).
+pub(crate) fn decode_utf16le(bytes: &[u8]) -> String {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
 /// Splits the header bytes into (relative offset, line text, offset after the line end).
 /// Stops after the `Binary:` / `Values:` line. Returns `NeedMore` if it is not found.
 fn lines(buf: &[u8], utf16: bool) -> Result<Vec<(usize, String, usize)>, HeaderProblem> {
@@ -61,12 +71,7 @@ fn lines(buf: &[u8], utf16: bool) -> Result<Vec<(usize, String, usize)>, HeaderP
         };
         let raw = &buf[pos..end];
         let text = if utf16 {
-            let units = raw
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]));
-            char::decode_utf16(units)
-                .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-                .collect::<String>()
+            decode_utf16le(raw)
         } else {
             match std::str::from_utf8(raw) {
                 Ok(s) => s.to_string(),

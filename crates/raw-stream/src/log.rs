@@ -17,12 +17,7 @@ pub fn step_params(raw_path: &Path) -> Option<Vec<Vec<(String, f64)>>> {
         .read_to_end(&mut bytes)
         .ok()?;
     let text = if crate::header::looks_utf16(&bytes) {
-        let units = bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
-        char::decode_utf16(units)
-            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect::<String>()
+        crate::header::decode_utf16le(&bytes)
     } else {
         bytes.iter().map(|&b| char::from(b)).collect()
     };

@@ -33,9 +33,14 @@ pub struct ExportArgs {
 
 /// Shortest text that reads back to the same f64.
 pub fn fmt_f64(x: f64, out: &mut String) {
+    fmt_float(x, x.abs(), out);
+}
+
+/// Shortest round-trip text of `x` (f32 or f64): plain notation for ordinary
+/// magnitudes, exponent notation for very small or large ones.
+fn fmt_float<T: std::fmt::Display + std::fmt::LowerExp>(x: T, abs: f64, out: &mut String) {
     use std::fmt::Write as _;
-    let a = x.abs();
-    if x == 0.0 || (1e-5..1e16).contains(&a) || !x.is_finite() {
+    if abs == 0.0 || (1e-5..1e16).contains(&abs) || !abs.is_finite() {
         let _ = write!(out, "{x}");
     } else {
         let _ = write!(out, "{x:e}");
@@ -152,16 +157,8 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
                         line.push(',');
                         fmt_f64(z.im, &mut line);
                     }
-                    Column::F32(c) => {
-                        // f32 printed as f32 shortest text: reads back to the same f32 bits
-                        use std::fmt::Write as _;
-                        let x = c[i];
-                        if x == 0.0 || (1e-5..1e16).contains(&x.abs()) || !x.is_finite() {
-                            let _ = write!(line, "{x}");
-                        } else {
-                            let _ = write!(line, "{x:e}");
-                        }
-                    }
+                    // f32 printed as f32 text: reads back to the same f32 bits
+                    Column::F32(c) => fmt_float(c[i], f64::from(c[i]).abs(), &mut line),
                     col => fmt_f64(col.get_f64(i).unwrap_or(f64::NAN), &mut line),
                 }
             }
