@@ -58,6 +58,12 @@ pub struct BenchArgs {
 
 const TIME: &str = "/usr/bin/time";
 
+/// The Python package `spicelab` on PyPI (unrelated to this project), a baseline.
+const PYSPICELAB: &str = "spicelab (PyPI)";
+
+/// What `--pip-install` installs.
+const PIP_PACKAGES: &[&str] = &["numpy", "spicelib", "spicelab==0.4.1", "rich"];
+
 /// One timed run of a command.
 #[derive(Debug, Clone)]
 struct Run {
@@ -239,7 +245,7 @@ fn mb(kb: u64) -> String {
 }
 
 /// Asks the interpreter for a module's version; `Err` says why it cannot be used.
-fn python_module(python: &str, module: &str, dist: &str) -> Result<String, String> {
+fn python_module(python: &str, module: &str, dist: &str, pip: &str) -> Result<String, String> {
     let code = format!("import importlib.metadata as m, {module}; print(m.version('{dist}'))");
     match Command::new(python).args(["-c", &code]).output() {
         Err(e) => Err(format!("{python} not found ({e})")),
@@ -248,7 +254,7 @@ fn python_module(python: &str, module: &str, dist: &str) -> Result<String, Strin
             let text = String::from_utf8_lossy(&o.stderr);
             let last = text.lines().last().unwrap_or("import failed").trim();
             Err(format!(
-                "`import {module}` fails in {python} ({last}); install with `{python} -m pip install {dist}`"
+                "`import {module}` fails in {python} ({last}); install with `{python} -m pip install {pip}`"
             ))
         }
     }
@@ -282,6 +288,7 @@ struct FileBench {
     spicelab: Measured,
     numpy: Measured,
     spicelib: Measured,
+    pyspicelab: Measured,
     /// spicelab's and numpy's statistics agree (None: not compared).
     agree: Option<Result<usize, String>>,
 }
@@ -290,6 +297,7 @@ struct Tools<'a> {
     spicelab: Result<PathBuf, String>,
     numpy: Result<String, String>,
     spicelib: Result<String, String>,
+    pyspicelab: Result<String, String>,
     py_dir: PathBuf,
     args: &'a BenchArgs,
     scratch: PathBuf,
@@ -378,6 +386,27 @@ fn bench_file(tools: &Tools<'_>, file: BigFile, kind: &str) -> Result<FileBench>
         ),
         Err(why) => Measured::skipped("spicelib", why.clone()),
     };
+    let pyspicelab = match &tools.pyspicelab {
+        Ok(v) => measure(
+            PYSPICELAB,
+            v,
+            &job(
+                "pyspicelab",
+                &python,
+                vec![
+                    tools
+                        .py_dir
+                        .join("pyspicelab_stats.py")
+                        .to_string_lossy()
+                        .into(),
+                    path.clone(),
+                ],
+                false,
+            ),
+            args.spicelib_runs,
+        ),
+        Err(why) => Measured::skipped(PYSPICELAB, why.clone()),
+    };
     let agree = match (spicelab.best(), numpy.best()) {
         (Some(s), Some(n)) => Some(compare_stats(&s.stdout, &n.stdout)),
         _ => None,
@@ -388,6 +417,7 @@ fn bench_file(tools: &Tools<'_>, file: BigFile, kind: &str) -> Result<FileBench>
         spicelab,
         numpy,
         spicelib,
+        pyspicelab,
         agree,
     })
 }
@@ -548,7 +578,12 @@ fn vs_row(label: &str, fb: &FileBench, base: &Measured, unit: Unit, goal_x: Opti
 }
 
 fn rows_for(fb: &FileBench, ascii: bool) -> Vec<Row> {
-    let size = human(fb.file.bytes).replace(".00 ", " ");
+    let b = fb.file.bytes as f64;
+    let size = if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64).replace(".0 ", " ")
+    } else {
+        format!("{:.0} MiB", b / (1u64 << 20) as f64)
+    };
     let what = if ascii {
         format!("stats, {:.0} MB ngspice ASCII", fb.file.bytes as f64 / 1e6)
     } else {
@@ -596,9 +631,9 @@ fn rows_for(fb: &FileBench, ascii: bool) -> Vec<Row> {
             }
             (None, None) => describe(&fb.spicelab, bytes, unit),
         },
-        baseline: ["numpy", "spicelib"]
+        baseline: ["numpy", "spicelib", PYSPICELAB]
             .iter()
-            .zip([&fb.numpy, &fb.spicelib])
+            .zip([&fb.numpy, &fb.spicelib, &fb.pyspicelab])
             .filter_map(|(n, m)| m.max_rss_kb().map(|k| format!("{n}: {}", mb(k))))
             .collect::<Vec<_>>()
             .join(", "),
@@ -638,6 +673,13 @@ fn rows_for(fb: &FileBench, ascii: bool) -> Vec<Row> {
         &fb.spicelib,
         unit,
         sl_goal,
+    ));
+    rows.push(vs_row(
+        &format!("{what}: vs {PYSPICELAB} StreamingRAWReader"),
+        fb,
+        &fb.pyspicelab,
+        unit,
+        None,
     ));
     if let Some(agree) = &fb.agree {
         rows.push(Row {
@@ -741,14 +783,19 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let mut notes: Vec<String> = Vec::new();
 
     if args.pip_install {
-        eprintln!("$ {} -m pip install numpy spicelib", args.python);
+        eprintln!(
+            "$ {} -m pip install {}",
+            args.python,
+            PIP_PACKAGES.join(" ")
+        );
         let ok = Command::new(&args.python)
-            .args(["-m", "pip", "install", "numpy", "spicelib"])
+            .args(["-m", "pip", "install"])
+            .args(PIP_PACKAGES)
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
-            notes.push("pip install numpy spicelib failed".into());
+            notes.push(format!("pip install {} failed", PIP_PACKAGES.join(" ")));
         }
     }
     if !Path::new(TIME).is_file() {
@@ -761,10 +808,21 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     if let Err(e) = &spicelab {
         eprintln!("bench: spicelab not measured: {e}");
     }
-    let numpy = python_module(&args.python, "numpy", "numpy");
-    let spicelib = match &numpy {
-        Ok(_) => python_module(&args.python, "spicelib", "spicelib"),
-        Err(e) => Err(format!("needs numpy: {e}")),
+    let numpy = python_module(&args.python, "numpy", "numpy", "numpy");
+    let (spicelib, pyspicelab) = match &numpy {
+        Ok(_) => (
+            python_module(&args.python, "spicelib", "spicelib", "spicelib"),
+            python_module(
+                &args.python,
+                "spicelab.io.raw_streaming",
+                "spicelab",
+                "spicelab==0.4.1 rich",
+            ),
+        ),
+        Err(e) => (
+            Err(format!("needs numpy: {e}")),
+            Err(format!("needs numpy: {e}")),
+        ),
     };
     let fixture_dir = args
         .fixtures
@@ -777,6 +835,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         spicelab,
         numpy,
         spicelib,
+        pyspicelab,
         py_dir: ws.root.join("xtask").join("py"),
         args,
         scratch,
@@ -786,15 +845,19 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
 
     let mut rows = rows_for(&bin, false);
     rows.extend(rows_for(&ascii, true));
-    for (name, m) in [("numpy", &tools.numpy), ("spicelib", &tools.spicelib)] {
+    for (name, m) in [
+        ("numpy", &tools.numpy),
+        ("spicelib", &tools.spicelib),
+        (PYSPICELAB, &tools.pyspicelab),
+    ] {
         match m {
             Ok(v) => notes.push(format!("{name} {v} ran ({})", args.python)),
             Err(e) => notes.push(format!("{name} skipped: {e}")),
         }
     }
     notes.push(format!(
-        "best of {} runs for spicelab, cat and numpy; {} run(s) for spicelib; page cache warm \
-         (each file read once before timing); wall time of the whole process",
+        "best of {} runs for spicelab, cat and numpy; {} run(s) for spicelib and {PYSPICELAB}; \
+         page cache warm (each file read once before timing); wall time of the whole process",
         args.runs, args.spicelib_runs
     ));
     let table = markdown(&rows);
@@ -814,10 +877,8 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             "ascii": file_json(&ascii.file),
         },
         "measurements": {
-            "binary": [bin.cat.to_json(bin.file.bytes), bin.spicelab.to_json(bin.file.bytes),
-                       bin.numpy.to_json(bin.file.bytes), bin.spicelib.to_json(bin.file.bytes)],
-            "ascii": [ascii.cat.to_json(ascii.file.bytes), ascii.spicelab.to_json(ascii.file.bytes),
-                      ascii.numpy.to_json(ascii.file.bytes), ascii.spicelib.to_json(ascii.file.bytes)],
+            "binary": measurements_json(&bin),
+            "ascii": measurements_json(&ascii),
         },
         "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
         "notes": notes,
@@ -852,6 +913,17 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn measurements_json(fb: &FileBench) -> Value {
+    let b = fb.file.bytes;
+    json!([
+        fb.cat.to_json(b),
+        fb.spicelab.to_json(b),
+        fb.numpy.to_json(b),
+        fb.spicelib.to_json(b),
+        fb.pyspicelab.to_json(b)
+    ])
 }
 
 fn file_json(f: &BigFile) -> Value {
@@ -945,16 +1017,18 @@ mod tests {
             spicelab: m("spicelab", Some(1.0)),
             numpy: m("numpy", Some(5.0)),
             spicelib: m("spicelib", None),
+            pyspicelab: m(PYSPICELAB, Some(40.0)),
             agree: Some(Ok(8)),
         };
         let rows = rows_for(&fb, false);
-        assert_eq!(rows.len(), 5);
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[4].ratio, "40.0x");
         assert_eq!(rows[0].pass, Some(true)); // 4 GB/s
         assert_eq!(rows[1].pass, Some(true)); // 10 MB
         assert_eq!(rows[2].pass, Some(true)); // 5x numpy
         assert_eq!(rows[3].pass, None); // spicelib skipped
         assert!(rows[3].baseline.contains("skipped: not installed"));
         let md = markdown(&rows);
-        assert_eq!(md.lines().count(), 7);
+        assert_eq!(md.lines().count(), 8);
     }
 }

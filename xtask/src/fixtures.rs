@@ -349,11 +349,10 @@ fn make_plot(mut header: PlotHeader, columns: Vec<Column>, starts: Vec<u64>) -> 
     }
 }
 
-/// RC step response (analytic), `n` points over 5 time constants, denser at the start
+/// RC step response (analytic), `n` points from 0 to `stop`, denser at the start
 /// like an adaptive time step. Returns (time, v(in), v(out), i(r1)).
-fn rc_step(r: f64, c: f64, n: usize) -> [Vec<f64>; 4] {
+fn rc_step(r: f64, c: f64, n: usize, stop: f64) -> [Vec<f64>; 4] {
     let tau = r * c;
-    let stop = 5.0 * tau;
     let mut cols: [Vec<f64>; 4] = Default::default();
     for k in 0..n {
         let x = k as f64 / (n - 1).max(1) as f64;
@@ -378,9 +377,14 @@ const LT_TRAN_VARS: &[(&str, &str)] = &[
 fn lt_tran(flags: &str, parts: &[(f64, f64, usize)], double: bool, neg_time: bool) -> Plot {
     let mut cols: [Vec<f64>; 4] = Default::default();
     let mut starts = Vec::new();
+    // Every step runs to the same stop time, as a stepped simulation does.
+    let stop = parts
+        .iter()
+        .map(|&(r, c, _)| 5.0 * r * c)
+        .fold(0.0, f64::max);
     for &(r, c, n) in parts {
         starts.push(cols[0].len() as u64);
-        let part = rc_step(r, c, n);
+        let part = rc_step(r, c, n, stop);
         for (dst, src) in cols.iter_mut().zip(part) {
             dst.extend(src);
         }
@@ -616,7 +620,7 @@ fn ltspice_layouts(out: &Path, written: &mut Vec<Written>) -> Result<()> {
 fn ngspice_writer(out: &Path, written: &mut Vec<Written>) -> Result<()> {
     let dir = out.join("ngspice-writer");
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let [t, vin, vout, i] = rc_step(1e3, 100e-9, 500);
+    let [t, vin, vout, i] = rc_step(1e3, 100e-9, 500, 0.5e-3);
     let tran = make_plot(
         header(
             "* rc step response (spicelab writer)",
@@ -716,7 +720,7 @@ pub struct BigFile {
 }
 
 /// Bumped whenever the big files' content changes, so that old ones are regenerated.
-const BIG_VERSION: u32 = 1;
+const BIG_VERSION: u32 = 2;
 
 const BIG_VARS: &[(&str, &str)] = &[
     ("time", "time"),
@@ -940,13 +944,14 @@ pub fn ensure_big_ascii(dir: &Path, size: u64) -> Result<BigFile> {
         }
         pw.finish().context("sampling the ASCII point size")?;
     }
-    let sample_index_width = 4.5; // mean digits of 0..20000
-    let per_point = (sample.len() - h0) as f64 / SAMPLE as f64;
-    let mut points = (size as f64 / per_point) as u64;
-    for _ in 0..3 {
-        let width = digits(points) as f64 - 0.5;
-        let pp = per_point + (width - sample_index_width).max(0.0);
-        points = (size.saturating_sub(h0 as u64) as f64 / pp).max(1.0) as u64;
+    // Bytes per point without the index digits, then the point count whose
+    // index digits and values fill `size`.
+    let per_point = (sample.len() - h0) as f64 - index_chars(SAMPLE) as f64;
+    let per_point = per_point / SAMPLE as f64;
+    let body = size.saturating_sub(h0 as u64) as f64;
+    let mut points = (body / per_point).max(1.0) as u64;
+    for _ in 0..8 {
+        points = ((body - index_chars(points) as f64) / per_point).max(1.0) as u64;
     }
     eprintln!(
         "fixtures: writing {} ({} points x {nv} variables, ngspice ASCII, about {})",
@@ -964,8 +969,19 @@ pub fn ensure_big_ascii(dir: &Path, size: u64) -> Result<BigFile> {
     })
 }
 
-fn digits(n: u64) -> u32 {
-    n.checked_ilog10().unwrap_or(0) + 1
+/// Number of digits written for the point indices 0..n.
+fn index_chars(n: u64) -> u64 {
+    let mut total = 0;
+    let mut lo = 0u64;
+    let mut width = 1;
+    let mut hi = 10u64;
+    while lo < n {
+        total += (n.min(hi) - lo) * width;
+        lo = hi;
+        hi = hi.saturating_mul(10);
+        width += 1;
+    }
+    total
 }
 
 #[cfg(test)]
@@ -980,6 +996,14 @@ mod tests {
         assert!(!n.contains("r1=1k"));
         assert!(mc_netlist("* x\n.end\n", 1.0, 1.0).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn index_digits() {
+        assert_eq!(index_chars(0), 0);
+        assert_eq!(index_chars(10), 10);
+        assert_eq!(index_chars(11), 12);
+        assert_eq!(index_chars(1000), 10 + 180 + 2700);
     }
 
     #[test]
@@ -1006,7 +1030,7 @@ mod tests {
         assert_eq!(raw.plots()[0].complete_points, f.points);
         let a = ensure_big_ascii(&dir, 1_000_000)?;
         let ratio = a.bytes as f64 / 1e6;
-        assert!((0.95..1.05).contains(&ratio), "{} bytes", a.bytes);
+        assert!((0.99..1.01).contains(&ratio), "{} bytes", a.bytes);
         let raw = RawFile::open(&a.path)?;
         assert_eq!(raw.plots()[0].complete_points, a.points);
         fs::remove_dir_all(&dir)?;
