@@ -580,6 +580,69 @@ impl<'a> PlotRef<'a> {
         }
     }
 
+    /// Splits the text of an ASCII plot into about `parts` byte ranges that each
+    /// start at a point-index line, so that they can be parsed in parallel with
+    /// [`PlotRef::ascii_chunks`]. A binary plot gives no range.
+    pub fn ascii_segments(&self, parts: usize) -> Result<Vec<std::ops::Range<u64>>, RawError> {
+        let info = self.info;
+        if info.encoding != Encoding::Ascii {
+            return Ok(Vec::new());
+        }
+        let (start, end) = (info.data_offset, info.data_end);
+        let len = end - start;
+        let mut cuts = vec![start];
+        let mut buf = vec![0u8; 64 << 10];
+        for k in 1..parts.max(1) as u64 {
+            let target = (start + len * k / parts as u64).max(*cuts.last().unwrap_or(&start));
+            let mut pos = target;
+            // the first "\n<digit>" at or after target
+            let found = loop {
+                if pos >= end {
+                    break None;
+                }
+                let n = (end - pos).min(buf.len() as u64) as usize;
+                self.file.read_at(pos, &mut buf[..n])?;
+                let hit = memchr::memchr_iter(b'\n', &buf[..n])
+                    .find(|&i| buf.get(i + 1).is_some_and(u8::is_ascii_digit));
+                match hit {
+                    Some(i) => break Some(pos + i as u64 + 1),
+                    // keep the last byte: a '\n' there pairs with the next block
+                    None if n > 1 => pos += n as u64 - 1,
+                    None => break None,
+                }
+            };
+            match found {
+                Some(c) if c > *cuts.last().unwrap_or(&start) && c < end => cuts.push(c),
+                _ => break,
+            }
+        }
+        cuts.push(end);
+        Ok(cuts.windows(2).map(|w| w[0]..w[1]).collect())
+    }
+
+    /// Parses the points in one byte range of an ASCII plot from
+    /// [`PlotRef::ascii_segments`]. Chunk `start`s count points from the
+    /// start of the range, not of the plot.
+    pub fn ascii_chunks(
+        &self,
+        bytes: std::ops::Range<u64>,
+        points: usize,
+        vars: Option<Vec<usize>>,
+    ) -> Chunks<'a> {
+        let mut c = self.chunks_of(points, vars);
+        if self.info.encoding == Encoding::Ascii {
+            c.ascii = Some(AsciiCursor {
+                base: bytes.start,
+                end: bytes.end.min(self.info.data_end),
+                buf: Vec::new(),
+                at: 0,
+                eof: false,
+                vals: Vec::new(),
+            });
+        }
+        c
+    }
+
     /// Reads one whole column into memory (the user asked for it in memory).
     pub fn column(&self, name: &str) -> Result<Column, RawError> {
         let idx = self.var_index(name)?;
@@ -743,6 +806,8 @@ pub struct Chunks<'a> {
 struct AsciiCursor {
     /// File offset of `buf[0]`.
     base: u64,
+    /// File offset where this cursor's text ends.
+    end: u64,
     buf: Vec<u8>,
     at: usize,
     eof: bool,
@@ -866,6 +931,7 @@ impl Chunks<'_> {
         let window = self.file.options.window_bytes;
         let cur = self.ascii.get_or_insert_with(|| AsciiCursor {
             base: info.data_offset,
+            end: info.data_end,
             buf: Vec::new(),
             at: 0,
             eof: false,
@@ -937,7 +1003,7 @@ impl Chunks<'_> {
                     }
                     let file_pos = cur.base + have as u64;
                     let room = window.max(have * 2).max(4096);
-                    let left = info.data_end.saturating_sub(file_pos) as usize;
+                    let left = cur.end.saturating_sub(file_pos) as usize;
                     let take = left.min(room);
                     cur.buf.resize(have + take, 0);
                     self.file.read_at(file_pos, &mut cur.buf[have..])?;

@@ -7,8 +7,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use waveform::stats::{Accumulator, RowStats};
 use waveform::Column;
 
+/// What one thread reads.
+enum Part {
+    /// A range of points (binary plots, or a whole ASCII plot from point 0).
+    Points(std::ops::Range<u64>),
+    /// A line-aligned byte range of an ASCII plot's text.
+    Text(std::ops::Range<u64>),
+}
+
 /// Accumulators of one plot: over the whole plot and per step.
 struct Accs {
+    /// Points read.
+    points: u64,
     total: Vec<Accumulator>,
     per_step: Vec<Vec<Accumulator>>,
 }
@@ -16,12 +26,14 @@ struct Accs {
 impl Accs {
     fn new(vars: usize, steps: usize) -> Accs {
         Accs {
+            points: 0,
             total: vec![Accumulator::default(); vars],
             per_step: vec![vec![Accumulator::default(); vars]; steps],
         }
     }
 
     fn merge(&mut self, o: &Accs) {
+        self.points += o.points;
         for (a, b) in self.total.iter_mut().zip(&o.total) {
             a.merge(b);
         }
@@ -196,17 +208,19 @@ pub fn file_stats(
                 .stored
                 .iter()
                 .all(|&t| t == waveform::ValueType::F64);
-        let work = |range: std::ops::Range<u64>,
-                    report: &mut dyn FnMut(u64)|
-         -> Result<Accs, RawError> {
+        let work = |part: Part, report: &mut dyn FnMut(u64)| -> Result<Accs, RawError> {
             let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
-            let mut it = plot.chunks_in(range, chunk_points, select.clone());
+            let mut it = match part {
+                Part::Points(range) => plot.chunks_in(range, chunk_points, select.clone()),
+                Part::Text(bytes) => plot.ascii_chunks(bytes, chunk_points, select.clone()),
+            };
             // Fast path: every variable of an all-f64 point-major plot, straight from the bytes.
             if fused && it.has_rows() {
                 let mut rows = RowStats::new(vars.len());
                 while let Some(r) = it.next_rows()? {
                     rows.extend_f64_rows(r.bytes);
                     let n = r.len as u64;
+                    acc.points += n;
                     let all = done.fetch_add(n, Ordering::Relaxed) + n;
                     report(done_bytes + span * all / points.max(1));
                 }
@@ -215,6 +229,7 @@ pub fn file_stats(
             }
             let mut chunk = Chunk::default();
             while it.fill(&mut chunk)? {
+                acc.points += chunk.len as u64;
                 for (k, &v) in vars.iter().enumerate() {
                     let col = &chunk.columns[v];
                     feed(&mut acc.total[k], col, 0, chunk.len);
@@ -236,18 +251,38 @@ pub fn file_stats(
             }
             Ok(acc)
         };
-        let acc = if threads <= 1 {
-            work(0..points, &mut progress)?
-        } else {
+        // Parts read by one thread each: point ranges of a binary plot, or
+        // line-aligned byte ranges of a large unstepped ASCII plot.
+        let mut parts: Vec<Part> = if threads > 1 {
             let per = points.div_ceil(threads as u64);
+            (0..threads as u64)
+                .map(|t| Part::Points(t * per..((t + 1) * per).min(points)))
+                .collect()
+        } else if info.encoding == waveform::Encoding::Ascii && nsteps == 1 && span >= 8 << 20 {
+            let n = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(8);
+            plot.ascii_segments(n)?
+                .into_iter()
+                .map(Part::Text)
+                .collect()
+        } else {
+            vec![Part::Points(0..points)]
+        };
+        let first = parts.remove(0);
+        let acc = if parts.is_empty() {
+            work(first, &mut progress)?
+        } else {
             std::thread::scope(|sc| -> Result<Accs, RawError> {
-                let handles: Vec<_> = (1..threads as u64)
-                    .map(|t| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
                         let work = &work;
-                        sc.spawn(move || work(t * per..((t + 1) * per).min(points), &mut |_| {}))
+                        sc.spawn(move || work(part, &mut |_| {}))
                     })
                     .collect();
-                let mut acc = work(0..per.min(points), &mut progress)?;
+                let mut acc = work(first, &mut progress)?;
                 for h in handles {
                     match h.join() {
                         Ok(r) => acc.merge(&r?),
@@ -264,6 +299,14 @@ pub fn file_stats(
                 Ok(acc)
             })?
         };
+        if acc.points != points {
+            tracing::warn!(
+                "{}: plot {p}: {} points read where {points} were expected",
+                raw.path().display(),
+                acc.points
+            );
+        }
+        let read_points = acc.points;
         let (total, per_step) = (acc.total, acc.per_step);
         done_bytes += span;
         let names = |accs: &[Accumulator]| -> Vec<VectorStats> {
@@ -278,7 +321,7 @@ pub fn file_stats(
         out.push(PlotStats {
             index: p,
             plotname: info.header.plotname.clone(),
-            points: info.complete_points,
+            points: read_points,
             steps: nsteps,
             vectors: names(&total),
             step_stats: per_step
