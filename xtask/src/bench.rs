@@ -248,14 +248,18 @@ fn mb(kb: u64) -> String {
 fn python_module(python: &str, module: &str, dist: &str, pip: &str) -> Result<String, String> {
     let code = format!("import importlib.metadata as m, {module}; print(m.version('{dist}'))");
     match Command::new(python).args(["-c", &code]).output() {
-        Err(e) => Err(format!("{python} not found ({e})")),
+        Err(e) => Err(format!("{python} cannot run ({e})")),
         Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
         Ok(o) => {
             let text = String::from_utf8_lossy(&o.stderr);
             let last = text.lines().last().unwrap_or("import failed").trim();
-            Err(format!(
-                "`import {module}` fails in {python} ({last}); install with `{python} -m pip install {pip}`"
-            ))
+            if last.contains("ModuleNotFoundError") {
+                Err(format!(
+                    "not installed in {python} (`{python} -m pip install {pip}`)"
+                ))
+            } else {
+                Err(format!("`import {module}` fails in {python}: {last}"))
+            }
         }
     }
 }
@@ -708,7 +712,11 @@ fn markdown(rows: &[Row]) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             r.row,
             r.spicelab,
-            r.baseline,
+            if r.baseline.is_empty() {
+                "—"
+            } else {
+                &r.baseline
+            },
             r.ratio,
             r.goal,
             r.pass_text()
@@ -820,8 +828,8 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             ),
         ),
         Err(e) => (
-            Err(format!("needs numpy: {e}")),
-            Err(format!("needs numpy: {e}")),
+            Err(format!("needs numpy, which is {e}")),
+            Err(format!("needs numpy, which is {e}")),
         ),
     };
     let fixture_dir = args
@@ -851,7 +859,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         (PYSPICELAB, &tools.pyspicelab),
     ] {
         match m {
-            Ok(v) => notes.push(format!("{name} {v} ran ({})", args.python)),
+            Ok(v) => notes.push(format!("{name} {v} available in {}", args.python)),
             Err(e) => notes.push(format!("{name} skipped: {e}")),
         }
     }
