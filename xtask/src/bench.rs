@@ -492,8 +492,10 @@ struct Row {
 impl Row {
     fn pass_text(&self) -> String {
         match self.pass {
-            Some(true) => "pass".to_string(),
-            Some(false) => "FAIL".to_string(),
+            Some(true) if self.note.is_empty() => "pass".to_string(),
+            Some(false) if self.note.is_empty() => "FAIL".to_string(),
+            Some(true) => format!("pass ({})", self.note),
+            Some(false) => format!("FAIL ({})", self.note),
             None if self.note.is_empty() => "—".to_string(),
             None => self.note.clone(),
         }
