@@ -4,8 +4,10 @@
 //! - `cargo xtask demo`: a real ngspice result shown through `spicelab info/stats/export`.
 //! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
+//! - `cargo xtask bench-cache [--quick]`: the result cache's ratio and speed (issue 3).
 
 mod bench;
+mod bench_cache;
 mod demo;
 mod fixtures;
 mod util;
@@ -30,6 +32,21 @@ enum Task {
     Fixtures(fixtures::FixturesArgs),
     /// Measure spicelab against its baselines on generated files and print the table.
     Bench(bench::BenchArgs),
+    /// Measure the result cache (ratio, encode/decode MB/s) on the ngspice fixtures.
+    BenchCache(BenchCacheArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchCacheArgs {
+    /// Shorter measurements.
+    #[arg(long)]
+    quick: bool,
+    /// Directory of the fixtures [default: <target dir>/fixtures].
+    #[arg(long, value_name = "DIR")]
+    fixtures: Option<std::path::PathBuf>,
+    /// Print the rows as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -46,6 +63,17 @@ fn main() -> ExitCode {
         Task::Demo(a) => demo::run(&ws, &a),
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
+        Task::BenchCache(a) => {
+            let dir = a.fixtures.unwrap_or_else(|| ws.target.join("fixtures"));
+            bench_cache::run(&dir, a.quick).and_then(|rows| {
+                if a.json {
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                } else {
+                    bench_cache::print_table(&rows);
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+        }
     });
     match result {
         Ok(code) => code,

@@ -1,0 +1,489 @@
+//! `cargo xtask bench-cache`: the result cache's compression ratio and
+//! encode/decode speed on the real ngspice fixtures, against plain zstd-3 of
+//! the raw column bytes (what a "pickle + zstd" cache stores), measured in
+//! the same run (issue 3, DESIGN.md section 4).
+//!
+//! Every RAW file is read into memory first; only `encode_entry`,
+//! `decode_entry` and the zstd-3 baseline are timed, on one thread. Small
+//! inputs are repeated until one measurement takes at least 0.2 s (0.05 s
+//! with `--quick`); the best of 3 measurements (2 with `--quick`) is kept.
+//! Speeds are MB (10^6 bytes) of raw column bytes per second.
+
+use anyhow::{bail, Context, Result};
+use cache_zstd::{
+    decode_entry, encode_entry, key_of, raw_column_bytes, Codec, CodecChoice, EncodeOptions, Entry,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use waveform::{Column, SimResult};
+
+/// Goals of issue 3.
+pub const GOAL_TRAN_RATIO: f64 = 0.30;
+/// Goal for the 1e-9 bounded ratio on transient data.
+pub const GOAL_TRAN_BOUNDED_RATIO: f64 = 0.10;
+/// Encode goal, MB/s on one core.
+pub const GOAL_ENCODE_MBPS: f64 = 300.0;
+/// Decode goal, MB/s on one core.
+pub const GOAL_DECODE_MBPS: f64 = 1000.0;
+/// The precision bound of the bounded column.
+pub const BOUND: f64 = 1e-9;
+
+/// One data set of the cache benchmark.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheRow {
+    /// Data set name, e.g. `transient (rc_ladder_tran)`.
+    pub name: String,
+    /// True for transient data (the ratio goals apply).
+    pub transient: bool,
+    /// RAW files in the set.
+    pub files: usize,
+    /// Raw column bytes, summed over the set.
+    pub raw_bytes: u64,
+    /// Plain zstd level 3 of the raw column bytes / raw bytes.
+    pub zstd3_ratio: f64,
+    /// Envelope bytes / raw bytes, `CodecChoice::Auto`, lossless.
+    pub auto_ratio: f64,
+    /// Envelope bytes / raw bytes, `CodecChoice::ZstdOnly`, lossless.
+    pub zstd_only_ratio: f64,
+    /// Envelope bytes / raw bytes, `CodecChoice::Fixed(Codec::Pco)` ("pco per column").
+    pub pco_only_ratio: f64,
+    /// Envelope bytes / raw bytes, `Auto` with the 1e-9 relative precision bound.
+    pub bounded_ratio: f64,
+    /// Largest relative error measured with the 1e-9 bound.
+    pub max_rel_err: f64,
+    /// Every lossless envelope decoded back bit for bit, and the bounded one
+    /// kept the scale exact and special values exact.
+    pub round_trip_ok: bool,
+    /// Codecs chosen by `Auto` (lossless), e.g. `delta+shuffle+zstd x12, pco x2`.
+    pub auto_codecs: String,
+    /// Encode speed, `Auto`, MB/s.
+    pub encode_auto_mbps: f64,
+    /// Encode speed, `ZstdOnly`, MB/s.
+    pub encode_zstd_only_mbps: f64,
+    /// Encode speed, `Auto` with the 1e-9 bound, MB/s.
+    pub encode_bounded_mbps: f64,
+    /// Decode speed of the `Auto` envelopes, MB/s.
+    pub decode_mbps: f64,
+    /// Plain zstd-3 encode speed of the raw column bytes, MB/s.
+    pub zstd3_encode_mbps: f64,
+}
+
+struct DataSet {
+    name: String,
+    transient: bool,
+    files: Vec<PathBuf>,
+}
+
+fn data_sets(dir: &Path) -> Result<Vec<DataSet>> {
+    let ng = dir.join("ngspice");
+    let one = |name: &str, file: &str, transient: bool| DataSet {
+        name: name.to_string(),
+        transient,
+        files: vec![ng.join(file)],
+    };
+    let mut sets = vec![
+        one("transient (rc_ladder_tran)", "rc_ladder_tran.raw", true),
+        one("AC (rlc_ac)", "rlc_ac.raw", false),
+        one("DC (diode_dc)", "diode_dc.raw", false),
+        one("noise (bjt_noise)", "bjt_noise.raw", false),
+    ];
+    let clipper = ng.join("diode_clipper_tran.raw");
+    if clipper.is_file() {
+        sets.insert(
+            1,
+            DataSet {
+                name: "transient (diode_clipper_tran)".into(),
+                transient: true,
+                files: vec![clipper],
+            },
+        );
+    }
+    let mut mc: Vec<PathBuf> = std::fs::read_dir(dir.join("mc"))
+        .with_context(|| format!("reading {}", dir.join("mc").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "raw")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("run-"))
+        })
+        .collect();
+    mc.sort();
+    if mc.is_empty() {
+        bail!("no Monte Carlo runs in {}", dir.join("mc").display());
+    }
+    sets.push(DataSet {
+        name: format!("Monte Carlo transient ({} runs)", mc.len()),
+        transient: true,
+        files: mc,
+    });
+    for s in &sets {
+        for f in &s.files {
+            if !f.is_file() {
+                bail!(
+                    "fixture {} is missing: run `cargo xtask fixtures` (needs ngspice)",
+                    f.display()
+                );
+            }
+        }
+    }
+    Ok(sets)
+}
+
+/// Runs `f` over the whole set enough times that one measurement takes at
+/// least `min_s`, `best_of` times; returns the best seconds per pass.
+fn time_per_pass(min_s: f64, best_of: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    // Calibrate: one pass (also a warm-up).
+    let t = Instant::now();
+    f()?;
+    let one = t.elapsed().as_secs_f64().max(1e-7);
+    let reps = ((min_s / one).ceil() as usize).max(1);
+    let mut best = f64::INFINITY;
+    for _ in 0..best_of {
+        let t = Instant::now();
+        for _ in 0..reps {
+            f()?;
+        }
+        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+    }
+    Ok(best)
+}
+
+fn bits_equal(a: &SimResult, b: &SimResult) -> bool {
+    if a.plots.len() != b.plots.len() {
+        return false;
+    }
+    a.plots.iter().zip(&b.plots).all(|(p, q)| {
+        p.columns.len() == q.columns.len()
+            && p.columns
+                .iter()
+                .zip(&q.columns)
+                .all(|(c, d)| column_bits(c) == column_bits(d))
+    })
+}
+
+/// The bit patterns of a column's parts (re, im interleaved for complex).
+fn column_bits(c: &Column) -> Vec<u64> {
+    match c {
+        Column::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
+        Column::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+        Column::C32(v) => v
+            .iter()
+            .flat_map(|z| [u64::from(z.re.to_bits()), u64::from(z.im.to_bits())])
+            .collect(),
+        Column::C64(v) => v
+            .iter()
+            .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
+            .collect(),
+    }
+}
+
+fn column_f64(c: &Column) -> Vec<f64> {
+    match c {
+        Column::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+        Column::F64(v) => v.clone(),
+        Column::C32(v) => v
+            .iter()
+            .flat_map(|z| [f64::from(z.re), f64::from(z.im)])
+            .collect(),
+        Column::C64(v) => v.iter().flat_map(|z| [z.re, z.im]).collect(),
+    }
+}
+
+/// Largest relative error of `b` against `a`; `None` when a value that must
+/// stay exact (the scale, zero, inf, NaN, subnormal) changed.
+fn max_rel_err(a: &SimResult, b: &SimResult) -> Option<f64> {
+    let mut worst = 0f64;
+    for (p, q) in a.plots.iter().zip(&b.plots) {
+        let has_scale = p.header.has_scale();
+        for (ci, (c, d)) in p.columns.iter().zip(&q.columns).enumerate() {
+            if has_scale && ci == 0 {
+                if column_bits(c) != column_bits(d) {
+                    return None;
+                }
+                continue;
+            }
+            let (x, y) = (column_f64(c), column_f64(d));
+            if x.len() != y.len() {
+                return None;
+            }
+            for (&x, &y) in x.iter().zip(&y) {
+                if x.is_normal() {
+                    worst = worst.max(((y - x) / x).abs());
+                } else if x.to_bits() != y.to_bits() && !(x.is_nan() && y.is_nan()) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(worst)
+}
+
+fn codec_summary(envelopes: &[(String, Vec<u8>)]) -> String {
+    let mut counts: Vec<(Codec, usize)> = Vec::new();
+    for (key, env) in envelopes {
+        if let Ok((meta, _)) = cache_zstd::read_meta(env, key, None) {
+            for c in meta.plots.iter().flat_map(|p| &p.columns) {
+                match counts.iter_mut().find(|(k, _)| *k == c.codec) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((c.codec, 1)),
+                }
+            }
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
+        .iter()
+        .map(|(c, n)| format!("{} x{n}", c.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
+    let (min_s, best_of) = if quick { (0.05, 2) } else { (0.2, 3) };
+    let mut entries = Vec::with_capacity(set.files.len());
+    for (i, f) in set.files.iter().enumerate() {
+        let result = raw_stream::RawFile::open(f)
+            .and_then(|r| r.read_all())
+            .with_context(|| format!("reading {}", f.display()))?;
+        let key = key_of(format!("bench-cache {} {i}", f.display()).as_bytes());
+        entries.push((
+            key,
+            Entry {
+                result,
+                meta: Default::default(),
+            },
+        ));
+    }
+    let raws: Vec<Vec<u8>> = entries
+        .iter()
+        .map(|(_, e)| raw_column_bytes(&e.result))
+        .collect();
+    let raw_bytes: u64 = raws.iter().map(|r| r.len() as u64).sum();
+    if raw_bytes == 0 {
+        bail!("{}: no column bytes", set.name);
+    }
+    let mb = raw_bytes as f64 / 1e6;
+
+    let opts = |codecs: CodecChoice, precision: Option<f64>| EncodeOptions {
+        codecs,
+        precision,
+        ..EncodeOptions::default()
+    };
+    let auto = opts(CodecChoice::Auto, None);
+    let zstd_only = opts(CodecChoice::ZstdOnly, None);
+    let pco_only = opts(CodecChoice::Fixed(Codec::Pco), None);
+    let bounded = opts(CodecChoice::Auto, Some(BOUND));
+
+    let encode_all = |o: &EncodeOptions| -> Result<Vec<(String, Vec<u8>)>> {
+        entries
+            .iter()
+            .map(|(k, e)| Ok((k.clone(), encode_entry(k, e, o)?)))
+            .collect()
+    };
+    let size = |v: &[(String, Vec<u8>)]| v.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+
+    let env_auto = encode_all(&auto)?;
+    let env_zstd = encode_all(&zstd_only)?;
+    let env_pco = encode_all(&pco_only)?;
+    let env_bounded = encode_all(&bounded)?;
+
+    // Correctness, untimed.
+    let mut ok = true;
+    let mut worst = 0f64;
+    for (i, (_, e)) in entries.iter().enumerate() {
+        for env in [&env_auto, &env_zstd, &env_pco] {
+            let back = decode_entry(&env[i].1, &env[i].0, None)?;
+            ok &= bits_equal(&e.result, &back.result) && back.meta == e.meta;
+        }
+        let back = decode_entry(&env_bounded[i].1, &env_bounded[i].0, None)?;
+        match max_rel_err(&e.result, &back.result) {
+            Some(w) => worst = worst.max(w),
+            None => ok = false,
+        }
+    }
+    ok &= worst <= BOUND;
+
+    let mut zstd3_bytes = 0u64;
+    for r in &raws {
+        zstd3_bytes += zstd::bulk::compress(r, 3)?.len() as u64;
+    }
+
+    let t_auto = time_per_pass(min_s, best_of, || {
+        for (k, e) in &entries {
+            std::hint::black_box(encode_entry(k, e, &auto)?);
+        }
+        Ok(())
+    })?;
+    let t_zstd = time_per_pass(min_s, best_of, || {
+        for (k, e) in &entries {
+            std::hint::black_box(encode_entry(k, e, &zstd_only)?);
+        }
+        Ok(())
+    })?;
+    let t_bounded = time_per_pass(min_s, best_of, || {
+        for (k, e) in &entries {
+            std::hint::black_box(encode_entry(k, e, &bounded)?);
+        }
+        Ok(())
+    })?;
+    let t_decode = time_per_pass(min_s, best_of, || {
+        for (k, b) in &env_auto {
+            std::hint::black_box(decode_entry(b, k, None)?);
+        }
+        Ok(())
+    })?;
+    let t_zstd3 = time_per_pass(min_s, best_of, || {
+        for r in &raws {
+            std::hint::black_box(zstd::bulk::compress(r, 3)?);
+        }
+        Ok(())
+    })?;
+
+    let ratio = |b: u64| b as f64 / raw_bytes as f64;
+    Ok(CacheRow {
+        name: set.name.clone(),
+        transient: set.transient,
+        files: set.files.len(),
+        raw_bytes,
+        zstd3_ratio: ratio(zstd3_bytes),
+        auto_ratio: ratio(size(&env_auto)),
+        zstd_only_ratio: ratio(size(&env_zstd)),
+        pco_only_ratio: ratio(size(&env_pco)),
+        bounded_ratio: ratio(size(&env_bounded)),
+        max_rel_err: worst,
+        round_trip_ok: ok,
+        auto_codecs: codec_summary(&env_auto),
+        encode_auto_mbps: mb / t_auto,
+        encode_zstd_only_mbps: mb / t_zstd,
+        encode_bounded_mbps: mb / t_bounded,
+        decode_mbps: mb / t_decode,
+        zstd3_encode_mbps: mb / t_zstd3,
+    })
+}
+
+/// Measures every data set under `fixtures_dir` (the output of
+/// `cargo xtask fixtures`: `ngspice/` and `mc/`).
+///
+/// Speeds are only meaningful in a release build: a debug build of xtask
+/// (`cargo xtask` is one) builds and runs `cargo run --release -p xtask --
+/// bench-cache --json` and returns its rows.
+pub fn run(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    if cfg!(debug_assertions) {
+        return run_release(fixtures_dir, quick);
+    }
+    measure_all(fixtures_dir, quick)
+}
+
+fn run_release(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
+        .args(["bench-cache", "--json", "--fixtures"])
+        .arg(fixtures_dir);
+    if quick {
+        cmd.arg("--quick");
+    }
+    eprintln!("bench-cache: measuring with a release build of xtask");
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running cargo run --release -p xtask -- bench-cache")?;
+    if !out.status.success() {
+        bail!("release bench-cache failed ({})", out.status);
+    }
+    serde_json::from_slice(&out.stdout).context("parsing the release bench-cache output")
+}
+
+/// [`run`] in this process, whatever the build.
+pub fn measure_all(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    data_sets(fixtures_dir)?
+        .iter()
+        .map(|s| measure(s, quick).with_context(|| format!("bench-cache: {}", s.name)))
+        .collect()
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "pass"
+    } else {
+        "FAIL"
+    }
+}
+
+/// True when every goal of the row is met.
+pub fn row_passes(r: &CacheRow) -> bool {
+    r.round_trip_ok
+        && r.encode_zstd_only_mbps >= GOAL_ENCODE_MBPS
+        && r.encode_auto_mbps >= GOAL_ENCODE_MBPS
+        && r.decode_mbps >= GOAL_DECODE_MBPS
+        && (!r.transient
+            || (r.auto_ratio <= GOAL_TRAN_RATIO && r.bounded_ratio <= GOAL_TRAN_BOUNDED_RATIO))
+}
+
+/// Prints the table (markdown) with pass/fail against the goals of issue 3.
+pub fn print_table(rows: &[CacheRow]) {
+    println!(
+        "Result cache (cache-zstd): ratio = envelope bytes / raw column bytes; \
+         MB/s of raw column bytes, one thread, best of 3."
+    );
+    println!(
+        "Goals: lossless <= {GOAL_TRAN_RATIO:.2} and 1e-9 bound <= {GOAL_TRAN_BOUNDED_RATIO:.2} \
+         on transient data; encode >= {GOAL_ENCODE_MBPS:.0} MB/s, decode >= {GOAL_DECODE_MBPS:.0} MB/s."
+    );
+    println!();
+    println!(
+        "| data | raw bytes | zstd-3 | pco per column | zstd-only | auto | auto, 1e-9 bound (max rel. err) \
+         | encode zstd-3 / zstd-only / auto / auto 1e-9 MB/s | decode MB/s | round trip |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let ratio_goal = |x: f64, goal: f64| {
+            if r.transient {
+                format!("{x:.3} {}", mark(x <= goal))
+            } else {
+                format!("{x:.3}")
+            }
+        };
+        let speed = |x: f64| format!("{x:.0} {}", mark(x >= GOAL_ENCODE_MBPS));
+        println!(
+            "| {} ({} file{}) | {} | {:.3} | {:.3} | {:.3} | {} | {} ({:.2e}) | {:.0} / {} / {} / {:.0} | {:.0} {} | {} |",
+            r.name,
+            r.files,
+            if r.files == 1 { "" } else { "s" },
+            r.raw_bytes,
+            r.zstd3_ratio,
+            r.pco_only_ratio,
+            r.zstd_only_ratio,
+            ratio_goal(r.auto_ratio, GOAL_TRAN_RATIO),
+            ratio_goal(r.bounded_ratio, GOAL_TRAN_BOUNDED_RATIO),
+            r.max_rel_err,
+            r.zstd3_encode_mbps,
+            speed(r.encode_zstd_only_mbps),
+            speed(r.encode_auto_mbps),
+            r.encode_bounded_mbps,
+            r.decode_mbps,
+            mark(r.decode_mbps >= GOAL_DECODE_MBPS),
+            if r.round_trip_ok { "bit for bit" } else { "FAIL" },
+        );
+    }
+    println!();
+    for r in rows {
+        println!("- {}: auto chose {}", r.name, r.auto_codecs);
+    }
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| !row_passes(r))
+        .map(|r| r.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        println!("\nAll cache goals met.");
+    } else {
+        println!("\nGoals missed: {}", failed.join("; "));
+    }
+}
