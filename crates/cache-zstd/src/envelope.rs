@@ -3,7 +3,8 @@
 //! ```text
 //! magic "SPLC" | version u16 LE | flags u16 LE | meta length u32 LE
 //! meta (postcard EnvelopeMeta)
-//! column blocks, in plot then column order
+//! shared zstd frame: the transformed bytes of every zstd-coded column
+//! pco blocks, one per pco-coded column, in plot then column order
 //! trailer: xxh3-128 (16 bytes, LE) of everything before, or HMAC-SHA256 (32 bytes)
 //! ```
 
@@ -19,7 +20,7 @@ use waveform::{
 /// The envelope's magic bytes.
 pub const MAGIC: &[u8; 4] = b"SPLC";
 /// The envelope format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Flag: the trailer is an HMAC-SHA256 (else an xxh3-128 checksum).
 pub const FLAG_HMAC: u16 = 1;
 /// Flag: some columns were quantised to a precision bound.
@@ -159,6 +160,11 @@ impl EncodeOptions {
                 self.pco_level
             )));
         }
+        if let CodecChoice::Fixed(c) = self.codecs {
+            if !c.is_valid() {
+                return Err(CacheError::Options(format!("codec {c:?} is not valid")));
+            }
+        }
         if let Some(p) = self.precision {
             if !(p.is_finite() && p > 0.0 && p < 1.0) {
                 return Err(CacheError::Options(format!(
@@ -175,13 +181,15 @@ impl EncodeOptions {
 pub struct ColumnMeta {
     /// The stored value type.
     pub value_type: ValueType,
-    /// The codec of the block.
+    /// The codec of the column.
     pub codec: Codec,
     /// Raw bytes of the column (values x value size).
     pub raw_len: u64,
-    /// Bytes of codec output at the start of the block.
+    /// pco columns: bytes of codec output at the start of the column's own
+    /// block. Columns of the shared zstd frame: 0.
     pub compressed_len: u64,
-    /// Bytes of the block in the envelope (`compressed_len` plus padding).
+    /// pco columns: bytes of the block in the envelope (`compressed_len`
+    /// plus padding). Columns of the shared zstd frame: 0.
     pub block_len: u64,
     /// True when the values were rounded to the entry's precision bound.
     pub quantized: bool,
@@ -200,6 +208,19 @@ pub struct PlotMeta {
     pub columns: Vec<ColumnMeta>,
 }
 
+/// The shared zstd frame of an entry: the transformed, byte-shuffled bytes
+/// of every column not coded with pco, column after column (plot, then
+/// variable order), in one frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SharedBlock {
+    /// Bytes the frame decodes to: the sum of its columns' raw lengths.
+    pub raw_len: u64,
+    /// Bytes of the zstd frame at the start of the block (0 when empty).
+    pub compressed_len: u64,
+    /// Bytes of the block in the envelope (`compressed_len` plus padding).
+    pub block_len: u64,
+}
+
 /// The envelope's meta section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvelopeMeta {
@@ -215,6 +236,8 @@ pub struct EnvelopeMeta {
     pub job: JobMeta,
     /// The plots.
     pub plots: Vec<PlotMeta>,
+    /// The shared zstd frame (right after the meta).
+    pub shared: SharedBlock,
 }
 
 impl EnvelopeMeta {
@@ -329,6 +352,15 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
     let mut plots = Vec::with_capacity(entry.result.plots.len());
     let mut blocks: Vec<Vec<u8>> = Vec::new();
     let mut lossy = false;
+    // The shared frame's input, built column by column in a reused buffer.
+    let mut shared = codec::take_pre_buf();
+    shared.clear();
+    let pad = |block: &mut Vec<u8>, raw_len: u64| {
+        let min_block = raw_len.saturating_sub(RATIO_SLACK).div_ceil(MAX_RATIO);
+        if (block.len() as u64) < min_block {
+            block.resize(min_block as usize, 0);
+        }
+    };
     for (pi, plot) in entry.result.plots.iter().enumerate() {
         plot.check()
             .map_err(|e| enc_err(format!("plot {pi}: {e}")))?;
@@ -345,27 +377,30 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
                 }
                 _ => false,
             };
-            let (c, coded) = codec::choose(opts.codecs, &stream, opts.zstd_level, opts.pco_level);
-            let mut block = match coded {
-                Some(b) => b,
-                None => codec::encode_stream(c, &stream, opts.zstd_level, opts.pco_level)
-                    .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?,
-            };
+            let c = codec::choose(opts.codecs, &stream);
             let raw_len = (stream.len() * stream.width()) as u64;
-            let compressed_len = block.len() as u64;
-            let min_block = raw_len.saturating_sub(RATIO_SLACK).div_ceil(MAX_RATIO);
-            if compressed_len < min_block {
-                block.resize(min_block as usize, 0);
-            }
+            let (compressed_len, block_len) = if c == Codec::Pco {
+                let mut block = codec::pco_encode(&stream, opts.pco_level)
+                    .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?;
+                let compressed_len = block.len() as u64;
+                pad(&mut block, raw_len);
+                let block_len = block.len() as u64;
+                blocks.push(block);
+                (compressed_len, block_len)
+            } else {
+                let at = shared.len();
+                shared.resize(at + raw_len as usize, 0);
+                codec::pre_zstd_stream(c, &stream, &mut shared[at..]);
+                (0, 0)
+            };
             columns.push(ColumnMeta {
                 value_type: col.value_type(),
                 codec: c,
                 raw_len,
                 compressed_len,
-                block_len: block.len() as u64,
+                block_len,
                 quantized,
             });
-            blocks.push(block);
         }
         plots.push(PlotMeta {
             header: plot.header.clone(),
@@ -374,6 +409,21 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
             columns,
         });
     }
+    let shared_raw = shared.len() as u64;
+    let mut shared_block = if shared.is_empty() {
+        Vec::new()
+    } else {
+        codec::zstd_compress(&shared, opts.zstd_level)
+            .map_err(|e| enc_err(format!("shared frame: {e}")))?
+    };
+    codec::put_pre_buf(shared);
+    let shared_compressed = shared_block.len() as u64;
+    pad(&mut shared_block, shared_raw);
+    let shared_meta = SharedBlock {
+        raw_len: shared_raw,
+        compressed_len: shared_compressed,
+        block_len: shared_block.len() as u64,
+    };
     let meta = EnvelopeMeta {
         key: key.to_string(),
         dialect: entry.result.dialect,
@@ -381,6 +431,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
         precision: if lossy { opts.precision } else { None },
         job: entry.meta.clone(),
         plots,
+        shared: shared_meta,
     };
     let meta_bytes = postcard::to_allocvec(&meta).map_err(|e| enc_err(format!("meta: {e}")))?;
     let meta_len =
@@ -392,13 +443,14 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
     if lossy {
         flags |= FLAG_LOSSY;
     }
-    let body: usize = blocks.iter().map(Vec::len).sum();
+    let body: usize = shared_block.len() + blocks.iter().map(Vec::len).sum::<usize>();
     let mut out = Vec::with_capacity(HEADER_LEN + meta_bytes.len() + body + HMAC_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&meta_len.to_le_bytes());
     out.extend_from_slice(&meta_bytes);
+    out.extend_from_slice(&shared_block);
     for b in &blocks {
         out.extend_from_slice(b);
     }
@@ -532,7 +584,36 @@ pub fn read_meta(
         return Err(corrupt(6, "lossy flag disagrees with the meta".into()));
     }
     // Every length against the bytes actually there, before any allocation.
-    let mut at = meta_end as u64;
+    let sh = &meta.shared;
+    let mut at = (meta_end as u64)
+        .checked_add(sh.block_len)
+        .filter(|&e| e <= body_end as u64)
+        .ok_or_else(|| {
+            corrupt(
+                meta_end,
+                format!(
+                    "shared block of {} bytes runs past the end of the data ({body_end})",
+                    sh.block_len
+                ),
+            )
+        })?;
+    if sh.compressed_len > sh.block_len {
+        return Err(corrupt(meta_end, "shared frame exceeds its block".into()));
+    }
+    if sh.raw_len
+        > sh.block_len
+            .saturating_mul(MAX_RATIO)
+            .saturating_add(RATIO_SLACK)
+    {
+        return Err(corrupt(
+            meta_end,
+            format!(
+                "shared raw length {} is implausible for a {}-byte block",
+                sh.raw_len, sh.block_len
+            ),
+        ));
+    }
+    let mut shared_sum = 0u64;
     for (pi, p) in meta.plots.iter().enumerate() {
         if p.columns.len() != p.header.variables.len() {
             return Err(corrupt(
@@ -558,6 +639,23 @@ pub fn read_meta(
                     c.value_type.size()
                 )));
             }
+            if !c.codec.is_valid() {
+                return Err(what(format!("invalid codec {:?}", c.codec)));
+            }
+            if c.quantized && meta.precision.is_none() {
+                return Err(what("quantised without a precision bound".into()));
+            }
+            if c.codec != Codec::Pco {
+                if c.compressed_len != 0 || c.block_len != 0 {
+                    return Err(what(
+                        "a column of the shared frame has its own block".into(),
+                    ));
+                }
+                shared_sum = shared_sum
+                    .checked_add(c.raw_len)
+                    .ok_or_else(|| what("shared length overflows".into()))?;
+                continue;
+            }
             if c.compressed_len > c.block_len {
                 return Err(what("compressed length exceeds its block".into()));
             }
@@ -580,11 +678,17 @@ pub fn read_meta(
                     c.raw_len, c.block_len
                 )));
             }
-            if c.quantized && meta.precision.is_none() {
-                return Err(what("quantised without a precision bound".into()));
-            }
             at = end;
         }
+    }
+    if shared_sum != sh.raw_len {
+        return Err(corrupt(
+            meta_end,
+            format!(
+                "shared frame of {} bytes for columns of {shared_sum} bytes",
+                sh.raw_len
+            ),
+        ));
     }
     if at != body_end as u64 {
         return Err(corrupt(
@@ -603,48 +707,94 @@ pub fn read_meta(
 /// decodes the columns.
 pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<Entry> {
     check_key(key)?;
-    let (meta, mut at) = read_meta(bytes, key, secret)?;
-    let mut plots = Vec::with_capacity(meta.plots.len());
-    for (pi, p) in meta.plots.into_iter().enumerate() {
-        let n = usize::try_from(p.n_points).map_err(|_| CacheError::Corrupt {
-            key: key.to_string(),
-            offset: HEADER_LEN as u64,
-            what: format!("plot {pi}: {} points do not fit in memory", p.n_points),
-        })?;
-        let mut columns = Vec::with_capacity(p.columns.len());
-        for (ci, c) in p.columns.iter().enumerate() {
-            let corrupt = |what: String| CacheError::Corrupt {
+    let (meta, meta_end) = read_meta(bytes, key, secret)?;
+    let sh = meta.shared.clone();
+    let shared_block = &bytes[meta_end..meta_end + sh.compressed_len as usize];
+    let shared_len = usize::try_from(sh.raw_len).map_err(|_| CacheError::Corrupt {
+        key: key.to_string(),
+        offset: meta_end as u64,
+        what: format!(
+            "shared frame of {} bytes does not fit in memory",
+            sh.raw_len
+        ),
+    })?;
+    let first_block = meta_end + sh.block_len as usize;
+    let EnvelopeMeta {
+        plots: plot_metas,
+        dialect,
+        encoding,
+        job,
+        ..
+    } = meta;
+    let build = |shared: &[u8]| -> Result<Vec<Plot>> {
+        let mut at = first_block;
+        let mut sat = 0usize;
+        let mut plots = Vec::with_capacity(plot_metas.len());
+        for (pi, p) in plot_metas.into_iter().enumerate() {
+            let n = usize::try_from(p.n_points).map_err(|_| CacheError::Corrupt {
                 key: key.to_string(),
-                offset: at as u64,
-                what: format!("plot {pi} column {ci}: {what}"),
+                offset: HEADER_LEN as u64,
+                what: format!("plot {pi}: {} points do not fit in memory", p.n_points),
+            })?;
+            let mut columns = Vec::with_capacity(p.columns.len());
+            for (ci, c) in p.columns.iter().enumerate() {
+                let width = part_width(c.value_type);
+                let parts = if c.value_type.is_complex() { 2 * n } else { n };
+                let (stream, offset) = if c.codec == Codec::Pco {
+                    let block = &bytes[at..at + c.compressed_len as usize];
+                    let off = at;
+                    at += c.block_len as usize;
+                    (codec::pco_decode(block, width, parts), off)
+                } else {
+                    // raw_len was checked against the points; the sum of
+                    // them equals the shared frame's length.
+                    let len = c.raw_len as usize;
+                    let piece = shared.get(sat..sat + len).unwrap_or(&[]);
+                    let off = sat;
+                    sat += len;
+                    (codec::post_zstd_stream(c.codec, piece, width, parts), off)
+                };
+                let corrupt = |what: String| CacheError::Corrupt {
+                    key: key.to_string(),
+                    offset: offset as u64,
+                    what: format!("plot {pi} column {ci}: {what}"),
+                };
+                let stream = stream.map_err(corrupt)?;
+                let col = stream_column(c.value_type, stream, n)
+                    .ok_or_else(|| corrupt("stream width does not match the value type".into()))?;
+                columns.push(col);
+            }
+            let plot = Plot {
+                header: p.header,
+                columns,
+                steps: p.steps,
             };
-            let block = &bytes[at..at + c.compressed_len as usize];
-            let width = part_width(c.value_type);
-            let parts = if c.value_type.is_complex() { 2 * n } else { n };
-            let stream = codec::decode_stream(c.codec, block, width, parts).map_err(corrupt)?;
-            let col = stream_column(c.value_type, stream, n)
-                .ok_or_else(|| corrupt("stream width does not match the value type".into()))?;
-            columns.push(col);
-            at += c.block_len as usize;
+            plot.check().map_err(|e| CacheError::Corrupt {
+                key: key.to_string(),
+                offset: HEADER_LEN as u64,
+                what: format!("plot {pi}: {e}"),
+            })?;
+            plots.push(plot);
         }
-        let plot = Plot {
-            header: p.header,
-            columns,
-            steps: p.steps,
-        };
-        plot.check().map_err(|e| CacheError::Corrupt {
-            key: key.to_string(),
-            offset: HEADER_LEN as u64,
-            what: format!("plot {pi}: {e}"),
-        })?;
-        plots.push(plot);
-    }
+        Ok(plots)
+    };
+    let plots = if shared_len == 0 {
+        build(&[])?
+    } else {
+        codec::zstd_decompress_with(shared_block, shared_len, build).map_err(|what| {
+            CacheError::Corrupt {
+                key: key.to_string(),
+                offset: meta_end as u64,
+                what: format!("shared frame: {what}"),
+            }
+        })??
+    };
     Ok(Entry {
         result: SimResult {
-            dialect: meta.dialect,
-            encoding: meta.encoding,
+            dialect,
+            encoding,
             plots,
         },
-        meta: meta.job,
+        meta: job,
     })
 }

@@ -50,14 +50,14 @@ mod envelope;
 mod error;
 mod key;
 
-pub use codec::{Codec, CodecChoice};
+pub use codec::{Codec, CodecChoice, MAX_DELTA_ORDER};
 pub use disk::{
     default_dir, resolve_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR,
 };
 pub use envelope::{
     decode_entry, encode_entry, raw_column_bytes, read_meta, ColumnMeta, EncodeOptions, Entry,
-    EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION,
-    HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
+    EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, SharedBlock, FLAG_HMAC, FLAG_LOSSY,
+    FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
 };
 pub use error::{CacheError, Result};
 pub use key::{check_key, key_of, KEY_LEN};

@@ -381,14 +381,21 @@ fn forged_lengths_are_rejected_before_allocation() {
     for c in &mut meta.plots[0].columns {
         c.raw_len = (1u64 << 40) * c.value_type.size() as u64;
     }
+    // (and the shared zstd frame that holds them, consistent with them)
+    meta.shared.raw_len = meta.plots[0].columns.iter().map(|c| c.raw_len).sum();
     let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
     assert!(matches!(err, CacheError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("implausible"), "{err}");
     // A block longer than the envelope.
     let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
-    meta.plots[0].columns[1].block_len += 1 << 30;
+    meta.shared.block_len += 1 << 30;
     let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
     assert!(err.to_string().contains("past the end"), "{err}");
+    // A column of the shared frame claiming a block of its own.
+    let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
+    meta.plots[0].columns[1].block_len += 1 << 30;
+    let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
+    assert!(matches!(err, CacheError::Corrupt { .. }), "{err}");
     // A meta length past the end.
     let mut b = bytes.clone();
     b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -426,9 +433,15 @@ fn highly_compressible_columns_are_padded_within_ratio() {
     };
     let bytes = encode_entry(&key(9), &entry, &EncodeOptions::default()).unwrap();
     let (meta, _) = read_meta(&bytes, &key(9), None).unwrap();
-    for c in &meta.plots[0].columns {
+    for c in meta.plots[0]
+        .columns
+        .iter()
+        .filter(|c| c.codec == Codec::Pco)
+    {
         assert!(c.raw_len <= c.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
     }
+    let sh = &meta.shared;
+    assert!(sh.raw_len <= sh.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
     assert!(same_bits(
         &decode_entry(&bytes, &key(9), None).unwrap(),
         &entry
