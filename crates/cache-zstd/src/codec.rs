@@ -147,6 +147,16 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     fn ord(self) -> Self;
     /// The inverse of [`Word::ord`].
     fn unord(self) -> Self;
+    /// `self >> s` (`s` below the width).
+    fn shr(self, s: u32) -> Self;
+    /// The inverse of `ord(x) >> s` for an `x` whose low `s` bits are
+    /// zero: shifts back and refills the low bits (ones for a negative
+    /// float, whose ordered value has its top bit clear; zeros otherwise).
+    fn unshr_ord(self, s: u32) -> Self;
+    fn or(self, o: Self) -> Self;
+    fn trailing_zeros(self) -> u32;
+    /// Bits of the value (the width less the leading zeros).
+    fn bit_len(self) -> u32;
 }
 
 macro_rules! word {
@@ -192,6 +202,28 @@ macro_rules! word {
             fn unord(self) -> Self {
                 let pos = ((self as $i) >> ($bits - 1)) as $u;
                 self ^ (!pos | (1 << ($bits - 1)))
+            }
+            #[inline]
+            fn shr(self, s: u32) -> Self {
+                self >> s
+            }
+            #[inline]
+            fn unshr_ord(self, s: u32) -> Self {
+                let z = self << s;
+                let neg = !(((z as $i) >> ($bits - 1)) as $u);
+                z | (neg & ((1 as $u) << s).wrapping_sub(1))
+            }
+            #[inline]
+            fn or(self, o: Self) -> Self {
+                self | o
+            }
+            #[inline]
+            fn trailing_zeros(self) -> u32 {
+                <$u>::trailing_zeros(self)
+            }
+            #[inline]
+            fn bit_len(self) -> u32 {
+                $bits - self.leading_zeros()
             }
         }
     };
@@ -250,7 +282,7 @@ fn shuffle<T: Word>(v: &[T]) -> Vec<u8> {
 
 #[cfg(test)]
 fn unshuffle<T: Word>(bytes: &[u8], n: usize) -> Vec<T> {
-    post_zstd(Codec::ShuffleZstd, bytes, n)
+    post_zstd(Codec::ShuffleZstd, 0, bytes, n)
 }
 
 #[cfg(test)]
@@ -262,7 +294,7 @@ fn le_bytes<T: Word>(v: &[T]) -> Vec<u8> {
 
 #[cfg(test)]
 fn from_le<T: Word>(bytes: &[u8]) -> Vec<T> {
-    post_zstd(Codec::Zstd, bytes, bytes.len() / T::BYTES)
+    post_zstd(Codec::Zstd, 0, bytes, bytes.len() / T::BYTES)
 }
 
 /// Why a block could not be decoded.
@@ -312,13 +344,13 @@ fn pre_zstd_into<T: Word>(codec: Codec, v: &[T], out: &mut Vec<u8>) {
     let len = v.len() * T::BYTES;
     out.clear();
     out.resize(len, 0);
-    pre_zstd_slice(codec, v, out);
+    pre_zstd_slice(codec, 0, v, out);
 }
 
 /// k-th order difference of the ordered bit patterns, zigzagged.
 #[inline(always)]
-fn ord_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K]) -> T {
-    let mut x = x.ord();
+fn ord_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K], shift: u32) -> T {
+    let mut x = x.ord().shr(shift);
     for p in s.iter_mut() {
         let d = x.wsub(*p);
         *p = x;
@@ -329,19 +361,21 @@ fn ord_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K]) -> T {
 
 /// The inverse of [`ord_delta_step`].
 #[inline(always)]
-fn ord_undelta_step<T: Word, const K: usize>(r: T, s: &mut [T; K]) -> T {
+fn ord_undelta_step<T: Word, const K: usize>(r: T, s: &mut [T; K], shift: u32) -> T {
     let mut d = r.unzigzag();
     for p in s.iter_mut().rev() {
         *p = p.wadd(d);
         d = *p;
     }
-    d.unord()
+    d.unshr_ord(shift).unord()
 }
 
-fn ord_delta_into<T: Word>(k: u8, v: &[T], out: &mut [u8]) {
+fn ord_delta_into<T: Word>(k: u8, shift: u32, v: &[T], out: &mut [u8]) {
     macro_rules! go {
         ($k:literal) => {
-            shuffle_map(v, out, [T::default(); $k], ord_delta_step::<T, $k>)
+            shuffle_map(v, out, [T::default(); $k], |x, st| {
+                ord_delta_step::<T, $k>(x, st, shift)
+            })
         };
     }
     match k {
@@ -356,10 +390,12 @@ fn ord_delta_into<T: Word>(k: u8, v: &[T], out: &mut [u8]) {
     }
 }
 
-fn ord_undelta<T: Word>(k: u8, bytes: &[u8], n: usize) -> Vec<T> {
+fn ord_undelta<T: Word>(k: u8, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
     macro_rules! go {
         ($k:literal) => {
-            unshuffle_map(bytes, n, [T::default(); $k], ord_undelta_step::<T, $k>)
+            unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
+                ord_undelta_step::<T, $k>(x, st, shift)
+            })
         };
     }
     match k {
@@ -375,11 +411,12 @@ fn ord_undelta<T: Word>(k: u8, bytes: &[u8], n: usize) -> Vec<T> {
 }
 
 /// The bytes a zstd codec compresses (before zstd), written into `out`,
-/// which is exactly `v.len() * T::BYTES` long.
-pub(crate) fn pre_zstd_slice<T: Word>(codec: Codec, v: &[T], out: &mut [u8]) {
+/// which is exactly `v.len() * T::BYTES` long. `shift` (ordered codecs
+/// only) drops that many low bits, zero in every word, before the differences.
+pub(crate) fn pre_zstd_slice<T: Word>(codec: Codec, shift: u32, v: &[T], out: &mut [u8]) {
     let d = T::default();
     match codec {
-        Codec::OrdDeltaShuffleZstd(k) => ord_delta_into(k, v, out),
+        Codec::OrdDeltaShuffleZstd(k) => ord_delta_into(k, shift, v, out),
         Codec::ShuffleZstd => shuffle_map(v, out, (), |x, _| x),
         Codec::DeltaShuffleZstd => shuffle_map(v, out, d, |x, p| {
             let r = x.wsub(*p).zigzag();
@@ -451,10 +488,10 @@ fn unshuffle_map<T: Word, S: Copy>(
     out
 }
 
-fn post_zstd<T: Word>(codec: Codec, bytes: &[u8], n: usize) -> Vec<T> {
+fn post_zstd<T: Word>(codec: Codec, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
     let d = T::default();
     match codec {
-        Codec::OrdDeltaShuffleZstd(k) => ord_undelta(k, bytes, n),
+        Codec::OrdDeltaShuffleZstd(k) => ord_undelta(k, shift, bytes, n),
         Codec::Zstd | Codec::Pco => bytes
             .chunks_exact(T::BYTES)
             .take(n)
@@ -501,10 +538,10 @@ pub(crate) fn pco_encode(stream: &Stream, pco_level: usize) -> Result<Vec<u8>, C
 
 /// Writes the transformed, byte-shuffled words of `stream` (per the zstd
 /// codec `codec`) into `out`, exactly `stream.len() * stream.width()` bytes.
-pub(crate) fn pre_zstd_stream(codec: Codec, stream: &Stream, out: &mut [u8]) {
+pub(crate) fn pre_zstd_stream(codec: Codec, shift: u32, stream: &Stream, out: &mut [u8]) {
     match stream {
-        Stream::W32(v) => pre_zstd_slice(codec, v, out),
-        Stream::W64(v) => pre_zstd_slice(codec, v, out),
+        Stream::W32(v) => pre_zstd_slice(codec, shift, v, out),
+        Stream::W64(v) => pre_zstd_slice(codec, shift, v, out),
     }
 }
 
@@ -512,6 +549,7 @@ pub(crate) fn pre_zstd_stream(codec: Codec, stream: &Stream, out: &mut [u8]) {
 /// (checked by the caller).
 pub(crate) fn post_zstd_stream(
     codec: Codec,
+    shift: u32,
     bytes: &[u8],
     width: usize,
     n: usize,
@@ -519,12 +557,15 @@ pub(crate) fn post_zstd_stream(
     if codec == Codec::Pco || !codec.is_valid() {
         return Err(format!("{codec:?} is not a zstd codec"));
     }
+    if !shift_is_valid(codec, shift, width) {
+        return Err(format!("shift {shift} is not valid for {codec:?}"));
+    }
     if Some(bytes.len()) != n.checked_mul(width) {
         return Err(format!("{} bytes for {n} values of {width}", bytes.len()));
     }
     Ok(match width {
-        4 => Stream::W32(post_zstd(codec, bytes, n)),
-        _ => Stream::W64(post_zstd(codec, bytes, n)),
+        4 => Stream::W32(post_zstd(codec, shift, bytes, n)),
+        _ => Stream::W64(post_zstd(codec, shift, bytes, n)),
     })
 }
 
@@ -535,8 +576,6 @@ thread_local! {
     /// Reused buffers: the transformed bytes before zstd, and trial output.
     static PRE_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static DEC_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// Scratch for ranking codecs on a sample.
-    static SAMPLE_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn with_buf<R>(
@@ -652,116 +691,177 @@ pub(crate) fn pco_decode(block: &[u8], width: usize, n: usize) -> Result<Stream,
 /// `SAMPLE_SLICE * SAMPLE_SLICES` values are ranked on the whole column.
 const SAMPLE_SLICE: usize = 64;
 const SAMPLE_SLICES: usize = 4;
+const SAMPLE_MAX: usize = SAMPLE_SLICE * SAMPLE_SLICES;
 
-/// `log2 c` for a count of a sample, from a table.
-fn log2_count(c: u16) -> f64 {
+/// `c log2 c` for a count of a sample, from a table.
+fn c_log2_c(c: u16) -> f64 {
     static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
     let t = TABLE.get_or_init(|| {
-        (0..=SAMPLE_SLICE * SAMPLE_SLICES)
-            .map(|c| if c < 2 { 0.0 } else { (c as f64).log2() })
+        (0..=SAMPLE_MAX)
+            .map(|c| {
+                if c < 2 {
+                    0.0
+                } else {
+                    c as f64 * (c as f64).log2()
+                }
+            })
             .collect()
     });
     match t.get(usize::from(c)) {
         Some(&x) => x,
-        None => f64::from(c).log2(),
+        None => f64::from(c) * f64::from(c).log2(),
     }
 }
 
-/// Order-0 entropy, in bits, of byte planes: `bytes` is a run of shuffled
-/// pieces, each `T::BYTES` planes of `len` bytes (`pieces` lists the lengths).
-fn plane_entropy_bits(bytes: &[u8], pieces: &[usize], width: usize) -> f64 {
-    let n: usize = pieces.iter().sum();
+/// Order-0 entropy, in bits, of the byte planes of `w` (what the byte
+/// shuffle makes of them): `sum over planes of n log2 n - sum c log2 c`.
+fn plane_entropy_bits<T: Word>(w: &[T]) -> f64 {
+    let n = w.len();
     if n == 0 {
         return 0.0;
     }
-    // Per plane: sum over its bytes of log2(count of that byte) is
-    // sum c log2 c, in O(n) (no pass over 256 bins for short samples).
     let mut h = [0u16; 256];
     let mut sum = 0f64;
-    for plane in 0..width {
-        let each = |f: &mut dyn FnMut(u8)| {
-            let mut at = 0;
-            for &len in pieces {
-                for &b in &bytes[at + plane * len..at + (plane + 1) * len] {
-                    f(b);
-                }
-                at += len * width;
-            }
-        };
-        each(&mut |b| h[b as usize] += 1);
-        each(&mut |b| sum += log2_count(h[b as usize]));
-        each(&mut |b| h[b as usize] = 0);
-    }
-    let nf = n as f64;
-    width as f64 * nf * nf.log2() - sum
-}
-
-/// The entropy estimate of `codec` on the sample slices of `v`.
-fn sample_bits<T: Word>(
-    codec: Codec,
-    v: &[T],
-    pieces: &[(usize, usize)],
-    buf: &mut Vec<u8>,
-) -> f64 {
-    let total: usize = pieces.iter().map(|p| p.1).sum();
-    buf.clear();
-    buf.resize(total * T::BYTES, 0);
-    let mut at = 0;
-    for &(s, len) in pieces {
-        pre_zstd_slice(codec, &v[s..s + len], &mut buf[at..at + len * T::BYTES]);
-        at += len * T::BYTES;
-    }
-    let lens: Vec<usize> = pieces.iter().map(|p| p.1).collect();
-    plane_entropy_bits(buf, &lens, T::BYTES)
-}
-
-fn choose_words<T: Word>(v: &[T]) -> Codec {
-    let n = v.len();
-    let pieces: Vec<(usize, usize)> = if n <= SAMPLE_SLICE * SAMPLE_SLICES {
-        vec![(0, n)]
-    } else {
-        let stride = n / SAMPLE_SLICES;
-        (0..SAMPLE_SLICES)
-            .map(|k| (k * stride, SAMPLE_SLICE))
-            .collect()
-    };
-    let r = with_buf(&SAMPLE_BUF, |buf| {
-        let mut best = (
-            Codec::ShuffleZstd,
-            sample_bits(Codec::ShuffleZstd, v, &pieces, buf),
-        );
-        // Difference orders 1, 2, ...: the estimate is nearly always convex
-        // in the order, so stop at the first order that does not improve.
-        for k in 1..=MAX_DELTA_ORDER {
-            let c = Codec::OrdDeltaShuffleZstd(k);
-            let bits = sample_bits(c, v, &pieces, buf);
-            if bits < best.1 {
-                best = (c, bits);
-            } else if k > 1 {
-                break;
+    for b in 0..T::BYTES {
+        for &x in w {
+            h[usize::from(x.byte(b))] += 1;
+        }
+        // Each distinct byte once: take its count and clear it.
+        for &x in w {
+            let c = &mut h[usize::from(x.byte(b))];
+            if *c != 0 {
+                sum += c_log2_c(*c);
+                *c = 0;
             }
         }
-        Ok(best.0)
-    });
-    r.unwrap_or(Codec::ShuffleZstd)
+    }
+    let nf = n as f64;
+    T::BYTES as f64 * nf * nf.log2() - sum
 }
 
-/// Picks the codec for a stream, per `choice`. `Auto` and `ZstdOnly` rank
-/// the byte shuffle alone and the ordered differences of order 1..=8 by the
-/// order-0 entropy of their byte planes on a sample (no trial zstd frames,
-/// no pco: the chosen codec is then coded once, into the entry's shared
-/// zstd frame).
-pub(crate) fn choose(choice: CodecChoice, stream: &Stream) -> Codec {
-    match choice {
-        CodecChoice::Fixed(c) => return c,
-        CodecChoice::Auto | CodecChoice::ZstdOnly => {}
+/// The largest `s` such that the low `s` bits of every word are zero (at
+/// most the width less one; 0 for an all-zero column). Quantised columns
+/// have the dropped mantissa bits zero: the ordered codecs shift them out,
+/// since the order map would turn them into ones for negative values.
+pub(crate) fn common_shift<T: Word>(v: &[T]) -> u32 {
+    let or = v.iter().fold(T::default(), |a, &x| a.or(x));
+    if or == T::default() {
+        0
+    } else {
+        or.trailing_zeros().min(T::BYTES as u32 * 8 - 1)
     }
-    if stream.len() < 2 {
-        return Codec::Zstd;
+}
+
+/// True when `shift` is one a column of `codec` and part width `width` may carry.
+pub(crate) fn shift_is_valid(codec: Codec, shift: u32, width: usize) -> bool {
+    match codec {
+        Codec::OrdDeltaShuffleZstd(_) => (shift as usize) < width * 8,
+        _ => shift == 0,
+    }
+}
+
+/// Ranks the codecs for `v` on a sample (the whole column up to
+/// `SAMPLE_MAX` values, else `SAMPLE_SLICES` evenly spaced slices of
+/// `SAMPLE_SLICE`). One pass computes the ordered differences of every
+/// order 1..=8 at once and sums the bit lengths of their zigzagged residuals
+/// (a slice's differences start from the values before it, so no slice
+/// pays a warm-up the real column does not); the best order is then
+/// compared with the byte shuffle alone by the order-0 entropy of the
+/// byte planes. No trial zstd frames.
+fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
+    const K: usize = MAX_DELTA_ORDER as usize;
+    let n = v.len();
+    let mut ranges = [(0usize, 0usize); SAMPLE_SLICES];
+    let ranges: &[(usize, usize)] = if n <= SAMPLE_MAX {
+        ranges[0] = (0, n);
+        &ranges[..1]
+    } else {
+        let stride = n / SAMPLE_SLICES;
+        for (k, r) in ranges.iter_mut().enumerate() {
+            *r = (k * stride, SAMPLE_SLICE);
+        }
+        &ranges[..]
+    };
+    let mut bits = [0u64; K];
+    for &(start, len) in ranges {
+        let pre = start.min(K);
+        let mut prev = [T::default(); K];
+        for (i, &x) in v[start - pre..start + len].iter().enumerate() {
+            let mut d = x.ord().shr(shift);
+            for (j, p) in prev.iter_mut().enumerate() {
+                let e = d.wsub(*p);
+                *p = d;
+                d = e;
+                if i >= pre {
+                    bits[j] += u64::from(d.zigzag().bit_len());
+                }
+            }
+        }
+    }
+    let mut k = 0;
+    for j in 1..K {
+        if bits[j] < bits[k] {
+            k = j;
+        }
+    }
+    let order = (k + 1) as u8;
+    // The residuals of the best order and the raw words, on the sample.
+    let mut res = [T::default(); SAMPLE_MAX];
+    let mut raw = [T::default(); SAMPLE_MAX];
+    let mut m = 0;
+    for &(start, len) in ranges {
+        let pre = start.min(K);
+        let mut prev = [T::default(); K];
+        for (i, &x) in v[start - pre..start + len].iter().enumerate() {
+            let mut d = x.ord().shr(shift);
+            for p in prev.iter_mut().take(k + 1) {
+                let e = d.wsub(*p);
+                *p = d;
+                d = e;
+            }
+            if i >= pre {
+                res[m] = d.zigzag();
+                raw[m] = x;
+                m += 1;
+            }
+        }
+    }
+    if plane_entropy_bits(&res[..m]) < plane_entropy_bits(&raw[..m]) {
+        Codec::OrdDeltaShuffleZstd(order)
+    } else {
+        Codec::ShuffleZstd
+    }
+}
+
+/// Picks the codec for a stream, per `choice`, and the low bits its
+/// ordered differences drop (see [`common_shift`]; 0 for other codecs).
+/// `Auto` and `ZstdOnly` rank the byte shuffle alone and the ordered
+/// differences of order 1..=8 on a sample (see [`choose_words`]; no trial
+/// zstd frames, no pco: the chosen codec is then coded once, into the
+/// entry's shared zstd frame).
+pub(crate) fn choose(choice: CodecChoice, stream: &Stream) -> (Codec, u32) {
+    fn go<T: Word>(choice: CodecChoice, v: &[T]) -> (Codec, u32) {
+        let c = match choice {
+            CodecChoice::Fixed(c) => c,
+            _ if v.len() < 2 => Codec::Zstd,
+            CodecChoice::Auto | CodecChoice::ZstdOnly => {
+                return {
+                    let shift = common_shift(v);
+                    match choose_words(v, shift) {
+                        c @ Codec::OrdDeltaShuffleZstd(_) => (c, shift),
+                        c => (c, 0),
+                    }
+                }
+            }
+        };
+        match c {
+            Codec::OrdDeltaShuffleZstd(_) => (c, common_shift(v)),
+            _ => (c, 0),
+        }
     }
     match stream {
-        Stream::W32(v) => choose_words(v),
-        Stream::W64(v) => choose_words(v),
+        Stream::W32(v) => go(choice, v),
+        Stream::W64(v) => go(choice, v),
     }
 }
 
@@ -856,9 +956,9 @@ mod tests {
                 pco_decode(&pco_encode(&s, 8).unwrap(), 8, s.len()).unwrap()
             } else {
                 let mut pre = vec![0u8; s.len() * 8];
-                pre_zstd_stream(c, &s, &mut pre);
+                pre_zstd_stream(c, 0, &s, &mut pre);
                 let z = zstd_compress(&pre, 3).unwrap();
-                zstd_decompress_with(&z, pre.len(), |b| post_zstd_stream(c, b, 8, s.len()))
+                zstd_decompress_with(&z, pre.len(), |b| post_zstd_stream(c, 0, b, 8, s.len()))
                     .unwrap()
                     .unwrap()
             };
@@ -867,10 +967,40 @@ mod tests {
         for k in 1..=MAX_DELTA_ORDER {
             let w: Vec<u32> = vec![0, 1, u32::MAX, 0x8000_0000, 0x7fff_ffff, 3, 9, 0x8000_0001];
             let mut pre = vec![0u8; w.len() * 4];
-            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), &w, &mut pre);
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), 0, &w, &mut pre);
             assert_eq!(
-                post_zstd::<u32>(Codec::OrdDeltaShuffleZstd(k), &pre, w.len()),
+                post_zstd::<u32>(Codec::OrdDeltaShuffleZstd(k), 0, &pre, w.len()),
                 w
+            );
+            // Words with their low bits zero, shifted out and back.
+            let w: Vec<u64> = [
+                -1.5f64,
+                2.25,
+                -0.0,
+                0.0,
+                -1e300,
+                1e-300,
+                f64::INFINITY,
+                -3.75,
+            ]
+            .iter()
+            .map(|x| x.to_bits() & !0xfff)
+            .collect();
+            let shift = common_shift(&w);
+            assert!(shift >= 12, "{shift}");
+            let mut pre = vec![0u8; w.len() * 8];
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), shift, &w, &mut pre);
+            assert_eq!(
+                post_zstd::<u64>(Codec::OrdDeltaShuffleZstd(k), shift, &pre, w.len()),
+                w
+            );
+            let m = vec![0x8000_0000_0000_0000u64; 5];
+            let shift = common_shift(&m);
+            assert_eq!(shift, 63);
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), shift, &m, &mut pre[..40]);
+            assert_eq!(
+                post_zstd::<u64>(Codec::OrdDeltaShuffleZstd(k), shift, &pre[..40], 5),
+                m
             );
         }
         for x in [0u64, 1, u64::MAX, 1 << 63, (1 << 63) - 1, 12345] {

@@ -20,7 +20,7 @@ use waveform::{
 /// The envelope's magic bytes.
 pub const MAGIC: &[u8; 4] = b"SPLC";
 /// The envelope format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Flag: the trailer is an HMAC-SHA256 (else an xxh3-128 checksum).
 pub const FLAG_HMAC: u16 = 1;
 /// Flag: some columns were quantised to a precision bound.
@@ -193,6 +193,10 @@ pub struct ColumnMeta {
     pub block_len: u64,
     /// True when the values were rounded to the entry's precision bound.
     pub quantized: bool,
+    /// Ordered-difference columns: the low bits, zero in every word, that
+    /// were shifted out before the differences (the bits a precision bound
+    /// dropped). 0 for every other codec.
+    pub shift: u8,
 }
 
 /// Per-plot record in the meta.
@@ -377,7 +381,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
                 }
                 _ => false,
             };
-            let c = codec::choose(opts.codecs, &stream);
+            let (c, shift) = codec::choose(opts.codecs, &stream);
             let raw_len = (stream.len() * stream.width()) as u64;
             let (compressed_len, block_len) = if c == Codec::Pco {
                 let mut block = codec::pco_encode(&stream, opts.pco_level)
@@ -390,7 +394,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
             } else {
                 let at = shared.len();
                 shared.resize(at + raw_len as usize, 0);
-                codec::pre_zstd_stream(c, &stream, &mut shared[at..]);
+                codec::pre_zstd_stream(c, shift, &stream, &mut shared[at..]);
                 (0, 0)
             };
             columns.push(ColumnMeta {
@@ -400,6 +404,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
                 compressed_len,
                 block_len,
                 quantized,
+                shift: shift as u8,
             });
         }
         plots.push(PlotMeta {
@@ -642,6 +647,12 @@ pub fn read_meta(
             if !c.codec.is_valid() {
                 return Err(what(format!("invalid codec {:?}", c.codec)));
             }
+            if !codec::shift_is_valid(c.codec, u32::from(c.shift), part_width(c.value_type)) {
+                return Err(what(format!(
+                    "shift {} is not valid for {:?}",
+                    c.shift, c.codec
+                )));
+            }
             if c.quantized && meta.precision.is_none() {
                 return Err(what("quantised without a precision bound".into()));
             }
@@ -752,7 +763,10 @@ pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<
                     let piece = shared.get(sat..sat + len).unwrap_or(&[]);
                     let off = sat;
                     sat += len;
-                    (codec::post_zstd_stream(c.codec, piece, width, parts), off)
+                    (
+                        codec::post_zstd_stream(c.codec, u32::from(c.shift), piece, width, parts),
+                        off,
+                    )
                 };
                 let corrupt = |what: String| CacheError::Corrupt {
                     key: key.to_string(),
