@@ -66,6 +66,18 @@ fn column(n: usize) -> impl Strategy<Value = Column> {
         prop::collection::vec((special_f32(), special_f32()), n).prop_map(|v| Column::C32(
             v.into_iter().map(|(re, im)| Complex32 { re, im }).collect()
         )),
+        // Common zero low bits (what a precision bound leaves), which the
+        // ordered codecs shift out: signs, -0.0, inf, NaN, subnormals mixed.
+        (prop::collection::vec(special_f64(), n), 1u32..64).prop_map(|(v, s)| Column::F64(
+            v.into_iter()
+                .map(|x| f64::from_bits(x.to_bits() & !((1u64 << s) - 1)))
+                .collect()
+        )),
+        (prop::collection::vec(special_f32(), n), 1u32..32).prop_map(|(v, s)| Column::F32(
+            v.into_iter()
+                .map(|x| f32::from_bits(x.to_bits() & !((1u32 << s) - 1)))
+                .collect()
+        )),
         (any::<u64>(), -3.0f64..3.0).prop_map(move |(seed, a)| {
             let mut r = Rng(seed);
             Column::F64(
@@ -396,6 +408,14 @@ fn forged_lengths_are_rejected_before_allocation() {
     meta.plots[0].columns[1].block_len += 1 << 30;
     let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
     assert!(matches!(err, CacheError::Corrupt { .. }), "{err}");
+    // A shift as wide as the word, or one on a codec without shifts.
+    for (shift, codec) in [(64, Codec::OrdDeltaShuffleZstd(3)), (1, Codec::ShuffleZstd)] {
+        let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
+        meta.plots[0].columns[1].codec = codec;
+        meta.plots[0].columns[1].shift = shift;
+        let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
+        assert!(err.to_string().contains("shift"), "{err}");
+    }
     // A meta length past the end.
     let mut b = bytes.clone();
     b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
