@@ -157,6 +157,9 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     fn trailing_zeros(self) -> u32;
     /// Bits of the value (the width less the leading zeros).
     fn bit_len(self) -> u32;
+    fn to_u64(self) -> u64;
+    /// The low `Self::BYTES` bytes of `x`.
+    fn from_u64(x: u64) -> Self;
 }
 
 macro_rules! word {
@@ -224,6 +227,14 @@ macro_rules! word {
             #[inline]
             fn bit_len(self) -> u32 {
                 $bits - self.leading_zeros()
+            }
+            #[inline]
+            fn to_u64(self) -> u64 {
+                self as u64
+            }
+            #[inline]
+            fn from_u64(x: u64) -> Self {
+                x as $u
             }
         }
     };
@@ -300,6 +311,29 @@ fn from_le<T: Word>(bytes: &[u8]) -> Vec<T> {
 /// Why a block could not be decoded.
 pub(crate) type CodecError = String;
 
+/// Transposes an 8 x 8 byte matrix held as 8 little-endian rows: byte `j`
+/// of row `i` goes to byte `i` of row `j`. Three rounds swap blocks of 1,
+/// 2 and 4 bytes between rows 1, 2 and 4 apart.
+#[inline(always)]
+fn transpose8(r: &mut [u64; 8]) {
+    const M: [u64; 3] = [
+        0x00ff_00ff_00ff_00ff,
+        0x0000_ffff_0000_ffff,
+        0x0000_0000_ffff_ffff,
+    ];
+    for (round, &m) in M.iter().enumerate() {
+        let s = 1usize << round;
+        let sh = 8 * s as u32;
+        for i in 0..8 {
+            if i & s == 0 {
+                let t = ((r[i] >> sh) ^ r[i + s]) & m;
+                r[i + s] ^= t;
+                r[i] ^= t << sh;
+            }
+        }
+    }
+}
+
 /// Writes the residual of every word (per `codec`) byte-shuffled into
 /// `out`: one pass, no intermediate vector. `f(x, state) -> residual`.
 #[inline(always)]
@@ -313,20 +347,18 @@ fn shuffle_map<T: Word, S: Copy>(
     if n == 0 {
         return;
     }
-    // Blocks of 8 words: every plane gets 8 bytes per block, written whole.
+    // Blocks of 8 words: a byte transpose of 8 words makes 8 bytes of
+    // every plane, written whole.
     let (planes, _) = out.split_at_mut(n * T::BYTES);
     let chunks = n / 8;
     for c in 0..chunks {
-        let mut r = [T::default(); 8];
+        let mut r = [0u64; 8];
         for (k, slot) in r.iter_mut().enumerate() {
-            *slot = f(v[c * 8 + k], &mut state);
+            *slot = f(v[c * 8 + k], &mut state).to_u64();
         }
-        for b in 0..T::BYTES {
-            let mut word = [0u8; 8];
-            for k in 0..8 {
-                word[k] = r[k].byte(b);
-            }
-            planes[b * n + c * 8..b * n + c * 8 + 8].copy_from_slice(&word);
+        transpose8(&mut r);
+        for (b, row) in r.iter().enumerate().take(T::BYTES) {
+            planes[b * n + c * 8..b * n + c * 8 + 8].copy_from_slice(&row.to_le_bytes());
         }
     }
     for i in chunks * 8..n {
@@ -470,16 +502,17 @@ fn unshuffle_map<T: Word, S: Copy>(
     }
     let chunks = n / 8;
     for c in 0..chunks {
-        // 8 words at a time: 8 contiguous bytes per plane.
-        let mut r = [T::default(); 8];
-        for b in 0..T::BYTES {
-            let p = &bytes[b * n + c * 8..b * n + c * 8 + 8];
-            for k in 0..8 {
-                r[k] = r[k].with_byte(p[k], b);
-            }
+        // 8 words at a time: 8 contiguous bytes per plane, transposed.
+        let mut r = [0u64; 8];
+        for (b, row) in r.iter_mut().enumerate().take(T::BYTES) {
+            let at = b * n + c * 8;
+            let mut p = [0u8; 8];
+            p.copy_from_slice(&bytes[at..at + 8]);
+            *row = u64::from_le_bytes(p);
         }
+        transpose8(&mut r);
         for x in r {
-            out.push(f(x, &mut state));
+            out.push(f(T::from_u64(x), &mut state));
         }
     }
     for i in chunks * 8..n {
@@ -715,20 +748,25 @@ fn c_log2_c(c: u16) -> f64 {
 
 /// Order-0 entropy, in bits, of the byte planes of `w` (what the byte
 /// shuffle makes of them): `sum over planes of n log2 n - sum c log2 c`.
+/// One histogram per plane, filled word by word (every plane of a word
+/// before the next word), so that runs of one byte value in a plane (the
+/// sign and exponent bytes) do not chain increments of one counter.
 fn plane_entropy_bits<T: Word>(w: &[T]) -> f64 {
     let n = w.len();
     if n == 0 {
         return 0.0;
     }
-    let mut h = [0u16; 256];
-    let mut sum = 0f64;
-    for b in 0..T::BYTES {
-        for &x in w {
-            h[usize::from(x.byte(b))] += 1;
+    let mut h = [[0u16; 256]; 8];
+    for &x in w {
+        for (b, hb) in h.iter_mut().enumerate().take(T::BYTES) {
+            hb[usize::from(x.byte(b))] += 1;
         }
-        // Each distinct byte once: take its count and clear it.
-        for &x in w {
-            let c = &mut h[usize::from(x.byte(b))];
+    }
+    // Each distinct byte of a plane once: take its count and clear it.
+    let mut sum = 0f64;
+    for &x in w {
+        for (b, hb) in h.iter_mut().enumerate().take(T::BYTES) {
+            let c = &mut hb[usize::from(x.byte(b))];
             if *c != 0 {
                 sum += c_log2_c(*c);
                 *c = 0;
@@ -805,6 +843,13 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
         }
     }
     let order = (k + 1) as u8;
+    // Residuals well below the word width: the differences capture the
+    // waveform and the byte shuffle alone cannot win (repeated values give
+    // repeated differences too). Only noise-like columns are compared.
+    let counted: usize = ranges.iter().map(|r| r.1).sum();
+    if bits[k] * 4 < (counted * T::BYTES * 8 * 3) as u64 {
+        return Codec::OrdDeltaShuffleZstd(order);
+    }
     // The residuals of the best order and the raw words, on the sample.
     let mut res = [T::default(); SAMPLE_MAX];
     let mut raw = [T::default(); SAMPLE_MAX];
