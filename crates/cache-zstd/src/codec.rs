@@ -496,12 +496,13 @@ fn unshuffle_map<T: Word, S: Copy>(
     mut state: S,
     f: impl Fn(T, &mut S) -> T,
 ) -> Vec<T> {
-    let mut out = Vec::with_capacity(n);
     if bytes.len() < n * T::BYTES {
-        return out;
+        return Vec::new();
     }
-    let chunks = n / 8;
-    for c in 0..chunks {
+    // Written in place (no push: the state stays in registers).
+    let mut out = vec![T::default(); n];
+    let mut blocks = out.chunks_exact_mut(8);
+    for (c, o) in (&mut blocks).enumerate() {
         // 8 words at a time: 8 contiguous bytes per plane, transposed.
         let mut r = [0u64; 8];
         for (b, row) in r.iter_mut().enumerate().take(T::BYTES) {
@@ -511,12 +512,13 @@ fn unshuffle_map<T: Word, S: Copy>(
             *row = u64::from_le_bytes(p);
         }
         transpose8(&mut r);
-        for x in r {
-            out.push(f(T::from_u64(x), &mut state));
+        for (slot, x) in o.iter_mut().zip(r) {
+            *slot = f(T::from_u64(x), &mut state);
         }
     }
-    for i in chunks * 8..n {
-        out.push(f(gather(bytes, n, i), &mut state));
+    let tail = n - blocks.into_remainder().len();
+    for i in tail..n {
+        out[i] = f(gather(bytes, n, i), &mut state);
     }
     out
 }
