@@ -244,6 +244,29 @@ pub struct EnvelopeMeta {
     pub shared: SharedBlock,
 }
 
+/// [`PlotMeta`] borrowing the plot's header and steps: serialises to the
+/// same bytes (postcard writes fields in order, without names), without
+/// cloning the header's strings on every encode.
+#[derive(Serialize)]
+struct PlotMetaRef<'a> {
+    header: &'a PlotHeader,
+    steps: &'a Steps,
+    n_points: u64,
+    columns: Vec<ColumnMeta>,
+}
+
+/// [`EnvelopeMeta`] borrowing from the entry (see [`PlotMetaRef`]).
+#[derive(Serialize)]
+struct EnvelopeMetaRef<'a> {
+    key: &'a str,
+    dialect: Dialect,
+    encoding: Encoding,
+    precision: Option<f64>,
+    job: &'a JobMeta,
+    plots: Vec<PlotMetaRef<'a>>,
+    shared: SharedBlock,
+}
+
 impl EnvelopeMeta {
     /// Sum of the raw column bytes.
     pub fn raw_bytes(&self) -> u64 {
@@ -407,9 +430,9 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
                 shift: shift as u8,
             });
         }
-        plots.push(PlotMeta {
-            header: plot.header.clone(),
-            steps: plot.steps.clone(),
+        plots.push(PlotMetaRef {
+            header: &plot.header,
+            steps: &plot.steps,
             n_points: n as u64,
             columns,
         });
@@ -429,18 +452,15 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
         compressed_len: shared_compressed,
         block_len: shared_block.len() as u64,
     };
-    let meta = EnvelopeMeta {
-        key: key.to_string(),
+    let meta = EnvelopeMetaRef {
+        key,
         dialect: entry.result.dialect,
         encoding: entry.result.encoding,
         precision: if lossy { opts.precision } else { None },
-        job: entry.meta.clone(),
+        job: &entry.meta,
         plots,
         shared: shared_meta,
     };
-    let meta_bytes = postcard::to_allocvec(&meta).map_err(|e| enc_err(format!("meta: {e}")))?;
-    let meta_len =
-        u32::try_from(meta_bytes.len()).map_err(|_| enc_err("meta over 4 GiB".into()))?;
     let mut flags = 0u16;
     if opts.secret.is_some() {
         flags |= FLAG_HMAC;
@@ -449,12 +469,17 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
         flags |= FLAG_LOSSY;
     }
     let body: usize = shared_block.len() + blocks.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(HEADER_LEN + meta_bytes.len() + body + HMAC_LEN);
+    // The meta is serialised in place, its length patched in after.
+    let mut out = Vec::with_capacity(HEADER_LEN + 1024 + body + HMAC_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&meta_len.to_le_bytes());
-    out.extend_from_slice(&meta_bytes);
+    out.extend_from_slice(&[0; 4]);
+    let mut out = postcard::to_extend(&meta, out).map_err(|e| enc_err(format!("meta: {e}")))?;
+    let meta_len =
+        u32::try_from(out.len() - HEADER_LEN).map_err(|_| enc_err("meta over 4 GiB".into()))?;
+    out[8..12].copy_from_slice(&meta_len.to_le_bytes());
+    out.reserve(body + HMAC_LEN);
     out.extend_from_slice(&shared_block);
     for b in &blocks {
         out.extend_from_slice(b);
