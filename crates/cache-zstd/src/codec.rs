@@ -423,11 +423,19 @@ fn ord_delta_into<T: Word>(k: u8, shift: u32, v: &[T], out: &mut [u8]) {
 }
 
 fn ord_undelta<T: Word>(k: u8, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
+    // Two loops per order: without a shift (lossless columns), the
+    // shift-back and refill of the low bits are left out.
     macro_rules! go {
         ($k:literal) => {
-            unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
-                ord_undelta_step::<T, $k>(x, st, shift)
-            })
+            if shift == 0 {
+                unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
+                    ord_undelta_step::<T, $k>(x, st, 0)
+                })
+            } else {
+                unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
+                    ord_undelta_step::<T, $k>(x, st, shift)
+                })
+            }
         };
     }
     match k {
