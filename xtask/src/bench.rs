@@ -870,7 +870,32 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
          page cache warm (each file read once before timing); wall time of the whole process",
         args.runs, args.spicelib_runs
     ));
-    let table = markdown(&rows);
+    // The result cache (cache-zstd) on the real ngspice fixture set.
+    let cache_rows = (|| -> Result<Vec<crate::bench_cache::CacheRow>> {
+        if !fixture_dir
+            .join("ngspice")
+            .join("rc_ladder_tran.raw")
+            .exists()
+        {
+            fixtures::run(
+                ws,
+                &fixtures::FixturesArgs {
+                    out: Some(fixture_dir.clone()),
+                    mc_runs: 100,
+                    ..fixtures::FixturesArgs::default()
+                },
+            )?;
+        }
+        crate::bench_cache::run(&fixture_dir, args.quick)
+    })();
+    let mut table = markdown(&rows);
+    match &cache_rows {
+        Ok(r) => {
+            table.push('\n');
+            table.push_str(&crate::bench_cache::table(r));
+        }
+        Err(e) => notes.push(format!("cache rows skipped: {e:#}")),
+    }
     let date = utc_now();
     let rev = git_rev(ws);
     let mach = machine();
@@ -891,6 +916,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             "ascii": measurements_json(&ascii),
         },
         "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+        "cache": cache_rows.as_ref().ok(),
         "notes": notes,
     });
     let results_path = out_dir.join("results.json");

@@ -427,21 +427,26 @@ pub fn row_passes(r: &CacheRow) -> bool {
 }
 
 /// Prints the table (markdown) with pass/fail against the goals of issue 3.
-pub fn print_table(rows: &[CacheRow]) {
-    println!(
+pub fn table(rows: &[CacheRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
         "Result cache (cache-zstd): ratio = envelope bytes / raw column bytes; \
          MB/s of raw column bytes, one thread, best of 3."
     );
-    println!(
+    let _ = writeln!(
+        s,
         "Goals: lossless <= {GOAL_TRAN_RATIO:.2} and 1e-9 bound <= {GOAL_TRAN_BOUNDED_RATIO:.2} \
          on transient data; encode >= {GOAL_ENCODE_MBPS:.0} MB/s, decode >= {GOAL_DECODE_MBPS:.0} MB/s."
     );
-    println!();
-    println!(
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
         "| data | raw bytes | zstd-3 | pco per column | zstd-only | auto | auto, 1e-9 bound (max rel. err) \
          | encode zstd-3 / zstd-only / auto / auto 1e-9 MB/s | decode MB/s | round trip |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let ratio_goal = |x: f64, goal: f64| {
             if r.transient {
@@ -451,7 +456,8 @@ pub fn print_table(rows: &[CacheRow]) {
             }
         };
         let speed = |x: f64| format!("{x:.0} {}", mark(x >= GOAL_ENCODE_MBPS));
-        println!(
+        let _ = writeln!(
+        s,
             "| {} ({} file{}) | {} | {:.3} | {:.3} | {:.3} | {} | {} ({:.2e}) | {:.0} / {} / {} / {:.0} | {:.0} {} | {} |",
             r.name,
             r.files,
@@ -472,9 +478,9 @@ pub fn print_table(rows: &[CacheRow]) {
             if r.round_trip_ok { "bit for bit" } else { "FAIL" },
         );
     }
-    println!();
+    let _ = writeln!(s);
     for r in rows {
-        println!("- {}: auto chose {}", r.name, r.auto_codecs);
+        let _ = writeln!(s, "- {}: auto chose {}", r.name, r.auto_codecs);
     }
     let failed: Vec<&str> = rows
         .iter()
@@ -482,8 +488,14 @@ pub fn print_table(rows: &[CacheRow]) {
         .map(|r| r.name.as_str())
         .collect();
     if failed.is_empty() {
-        println!("\nAll cache goals met.");
+        let _ = writeln!(s, "\nAll cache goals met.");
     } else {
-        println!("\nGoals missed: {}", failed.join("; "));
+        let _ = writeln!(s, "\nGoals missed: {}", failed.join("; "));
     }
+    s
+}
+
+/// Prints [`table`].
+pub fn print_table(rows: &[CacheRow]) {
+    print!("{}", table(rows));
 }

@@ -198,6 +198,8 @@ pub fn file_stats(
             1
         };
         let done = AtomicU64::new(0);
+        // report progress about every 1% of the plot
+        let step = (points / 100).max(1);
         // (LTspice times are exposed as |t|, which the raw bytes are not)
         let fused = nsteps == 1
             && select.is_none()
@@ -222,7 +224,9 @@ pub fn file_stats(
                     let n = r.len as u64;
                     acc.points += n;
                     let all = done.fetch_add(n, Ordering::Relaxed) + n;
-                    report(done_bytes + span * all / points.max(1));
+                    if all % step < n {
+                        report(done_bytes + span * all / points.max(1));
+                    }
                 }
                 acc.total = rows.finish();
                 return Ok(acc);
@@ -247,7 +251,9 @@ pub fn file_stats(
                     }
                 }
                 let all = done.fetch_add(chunk.len as u64, Ordering::Relaxed) + chunk.len as u64;
-                report(done_bytes + span * all / points.max(1));
+                if all % step < chunk.len as u64 {
+                    report(done_bytes + span * all / points.max(1));
+                }
             }
             Ok(acc)
         };
