@@ -525,8 +525,8 @@ fn unshuffle_map<T: Word, S: Copy>(
         }
     }
     let tail = n - blocks.into_remainder().len();
-    for i in tail..n {
-        out[i] = f(gather(bytes, n, i), &mut state);
+    for (i, slot) in out.iter_mut().enumerate().skip(tail) {
+        *slot = f(gather(bytes, n, i), &mut state);
     }
     out
 }
@@ -831,18 +831,49 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
         &ranges[..]
     };
     let mut bits = [0u64; K];
+    // `| 1`: the bit length of a zero residual counts as 1, and the
+    // count needs no zero test.
+    let one = T::from_u64(1);
     for &(start, len) in ranges {
         let pre = start.min(K);
         let mut prev = [T::default(); K];
-        for (i, &x) in v[start - pre..start + len].iter().enumerate() {
+        for &x in &v[start - pre..start] {
             let mut d = x.ord().shr(shift);
-            for (j, p) in prev.iter_mut().enumerate() {
+            for p in prev.iter_mut() {
                 let e = d.wsub(*p);
                 *p = d;
                 d = e;
-                if i >= pre {
-                    bits[j] += u64::from(d.zigzag().bit_len());
-                }
+            }
+        }
+        // Pairs of values: both update the differences, the second one's
+        // residuals are counted (half the counting, the ranking as good).
+        let pairs = v[start..start + len].chunks_exact(2);
+        let rest = pairs.remainder();
+        for pair in pairs {
+            let (x0, x1) = (pair[0], pair[1]);
+            let mut d = x0.ord().shr(shift);
+            for p in prev.iter_mut() {
+                let e = d.wsub(*p);
+                *p = d;
+                d = e;
+            }
+            let mut d = x1.ord().shr(shift);
+            #[allow(clippy::needless_range_loop)] // unrolled: K is a constant
+            for j in 0..K {
+                let e = d.wsub(prev[j]);
+                prev[j] = d;
+                d = e;
+                bits[j] += u64::from(d.zigzag().or(one).bit_len());
+            }
+        }
+        for &x in rest {
+            let mut d = x.ord().shr(shift);
+            #[allow(clippy::needless_range_loop)] // unrolled: K is a constant
+            for j in 0..K {
+                let e = d.wsub(prev[j]);
+                prev[j] = d;
+                d = e;
+                bits[j] += u64::from(d.zigzag().or(one).bit_len());
             }
         }
     }
@@ -856,7 +887,7 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
     // Residuals well below the word width: the differences capture the
     // waveform and the byte shuffle alone cannot win (repeated values give
     // repeated differences too). Only noise-like columns are compared.
-    let counted: usize = ranges.iter().map(|r| r.1).sum();
+    let counted: usize = ranges.iter().map(|r| r.1.div_ceil(2)).sum();
     if bits[k] * 4 < (counted * T::BYTES * 8 * 3) as u64 {
         return Codec::OrdDeltaShuffleZstd(order);
     }
