@@ -930,6 +930,10 @@ pub(crate) fn choose(choice: CodecChoice, stream: &Stream) -> (Codec, u32) {
         let c = match choice {
             CodecChoice::Fixed(c) => c,
             _ if v.len() < 2 => Codec::Zstd,
+            // A constant column (zero noise sources, supplies): the shuffle
+            // makes runs of one byte; differences would start with the
+            // ordered word itself.
+            _ if v.iter().all(|&x| x == v[0]) => Codec::ShuffleZstd,
             CodecChoice::Auto | CodecChoice::ZstdOnly => {
                 return {
                     let shift = common_shift(v);
