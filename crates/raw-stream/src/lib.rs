@@ -52,5 +52,7 @@ mod writer;
 
 pub use error::{RawError, Warning};
 pub use header::{Layout, MAX_HEADER_BYTES};
-pub use reader::{Chunk, Chunks, OpenOptions, PlotInfo, PlotRef, RawFile, Rows, DEFAULT_WINDOW};
+pub use reader::{
+    Chunk, Chunks, OpenOptions, PlotInfo, PlotRef, RawFile, Rows, DEFAULT_WINDOW, MAX_STEPS,
+};
 pub use writer::{stored_types, write_file, write_plot, PlotWriter, RawFormat};

@@ -10,6 +10,9 @@ use waveform::{
     Column, Complex64, Dialect, Encoding, Plot, PlotHeader, SimResult, Steps, ValueType, VarKind,
 };
 
+/// The most steps a stepped plot may have (its step index is held in memory).
+pub const MAX_STEPS: usize = 1 << 22;
+
 /// Default size of the window through which data are read (bytes).
 pub const DEFAULT_WINDOW: usize = 1 << 20;
 
@@ -703,9 +706,18 @@ impl<'a> PlotRef<'a> {
         if !info.header.flags.stepped {
             return Ok(Steps::single(total));
         }
+        let too_many = || RawError::Data {
+            path: self.file.path.clone(),
+            plot: info.index,
+            offset: info.data_offset,
+            message: format!("more than {MAX_STEPS} steps: not a stepped run"),
+        };
         let mut starts = vec![0u64];
         if !info.header.has_scale() {
             // stepped .op / .tf: one point per step
+            if total > MAX_STEPS as u64 {
+                return Err(too_many());
+            }
             starts = (0..total).collect();
             if starts.is_empty() {
                 starts.push(0);
@@ -731,6 +743,9 @@ impl<'a> PlotRef<'a> {
                                 }
                             }
                         } else if (dir > 0 && v < q) || (dir < 0 && v > q) {
+                            if starts.len() >= MAX_STEPS {
+                                return Err(too_many());
+                            }
                             starts.push(p);
                         }
                     } else {

@@ -329,3 +329,27 @@ fn endless_ascii_token_is_an_error() {
         "{err}"
     );
 }
+
+/// A "stepped" plot with more steps than the reader will index is an error,
+/// not a step index as long as the file.
+#[test]
+fn absurd_step_count_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("steps.raw");
+    let n = raw_stream::MAX_STEPS as u64 + 1;
+    let mut b = format!(
+        "Title: t\nDate: d\nPlotname: Operating Point\nFlags: real stepped\nNo. Variables: 1\nNo. Points: {n}\nVariables:\n\t0\tv(x)\tvoltage\nBinary:\n"
+    )
+    .into_bytes();
+    b.resize(b.len() + n as usize * 8, 0);
+    std::fs::write(&path, &b).unwrap();
+    let raw = RawFile::open(&path).unwrap();
+    let err = raw
+        .plot(0)
+        .unwrap()
+        .steps()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("steps") && err.contains("steps.raw"), "{err}");
+}
