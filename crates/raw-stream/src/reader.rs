@@ -304,25 +304,15 @@ impl RawFile {
                     info.complete_points = lines.min(n);
                     info.truncated = lines < n;
                     if lines < n {
-                        if self.options.strict {
-                            return Err(RawError::Truncated {
-                                path: self.path.clone(),
-                                plot: index,
-                                end,
-                                point: lines,
-                                expected: 0,
-                                declared: n,
-                            });
-                        }
-                        self.warn(
-                            Some(index),
-                            end,
-                            format!(
-                                "ASCII data end at byte {end} after {lines} of the {n} points declared by \
-                                 'No. Points' at byte {}",
-                                pos + parsed.points_line as u64
-                            ),
+                        let message = format!(
+                            "ASCII data end at byte {end} after {lines} of the {n} points declared by \
+                             'No. Points' at byte {}",
+                            pos + parsed.points_line as u64
                         );
+                        if self.options.strict {
+                            return Err(self.data_err(index, end, message));
+                        }
+                        self.warn(Some(index), end, message);
                     }
                     pos = end;
                 }

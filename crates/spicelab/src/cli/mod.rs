@@ -143,11 +143,12 @@ pub fn main() -> i32 {
         }
     };
     init_logging(&cli);
-    let show_progress = !cli.quiet && cli.color != Color::Never || std::io::stderr().is_terminal();
+    // a progress bar only ever shows on a terminal (see progress::bytes_bar)
+    let show_progress = !cli.quiet;
     let result = match &cli.command {
         Command::Info(a) => info::run(a),
-        Command::Stats(a) => stats::run(a, show_progress && !cli.quiet),
-        Command::Export(a) => export::run(a, show_progress && !cli.quiet),
+        Command::Stats(a) => stats::run(a, show_progress),
+        Command::Export(a) => export::run(a, show_progress),
         Command::Cache(a) => cache::run(a),
     };
     match result {
