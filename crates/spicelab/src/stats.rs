@@ -54,6 +54,8 @@ pub struct StatsOptions {
     pub vars: Vec<String>,
     /// Points per chunk (0: the reader's window decides).
     pub chunk_points: usize,
+    /// Threads to read one plot with (0: one per core, at most 8).
+    pub threads: usize,
 }
 
 /// Statistics of one vector. Complex vectors are summarised by their magnitude.
@@ -189,11 +191,16 @@ pub fn file_stats(
         let span = info.data_end.saturating_sub(info.data_offset).max(1);
         let points = info.complete_points;
         // Binary plots are split into contiguous point ranges read by one thread each.
-        let threads = if info.encoding == waveform::Encoding::Binary && points >= 1 << 16 {
+        let cores = if opts.threads > 0 {
+            opts.threads
+        } else {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
                 .min(8)
+        };
+        let threads = if info.encoding == waveform::Encoding::Binary && points >= 1 << 16 {
+            cores
         } else {
             1
         };
@@ -265,11 +272,7 @@ pub fn file_stats(
                 .map(|t| Part::Points(t * per..((t + 1) * per).min(points)))
                 .collect()
         } else if info.encoding == waveform::Encoding::Ascii && nsteps == 1 && span >= 8 << 20 {
-            let n = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .min(8);
-            plot.ascii_segments(n)?
+            plot.ascii_segments(cores)?
                 .into_iter()
                 .map(Part::Text)
                 .collect()
@@ -277,8 +280,9 @@ pub fn file_stats(
             vec![Part::Points(0..points)]
         };
         let first = parts.remove(0);
-        let acc = if parts.is_empty() {
-            work(first, &mut progress)?
+        let text_parts = matches!(first, Part::Text(_));
+        let parallel = if parts.is_empty() {
+            work(first, &mut progress)
         } else {
             std::thread::scope(|sc| -> Result<Accs, RawError> {
                 let handles: Vec<_> = parts
@@ -303,7 +307,25 @@ pub fn file_stats(
                     }
                 }
                 Ok(acc)
-            })?
+            })
+        };
+        // Text segments rely on point-index lines being the only lines that
+        // start with a digit; a writer that breaks this is read again from
+        // the start, in one piece.
+        let acc = match parallel {
+            Ok(acc) if text_parts && acc.points != points => {
+                tracing::debug!("segmented ASCII parse disagreed; reading plot {p} sequentially");
+                done.store(0, Ordering::Relaxed);
+                work(Part::Points(0..points), &mut progress)?
+            }
+            Err(e) if text_parts => {
+                tracing::debug!(
+                    "segmented ASCII parse failed ({e}); reading plot {p} sequentially"
+                );
+                done.store(0, Ordering::Relaxed);
+                work(Part::Points(0..points), &mut progress)?
+            }
+            other => other?,
         };
         if acc.points != points {
             tracing::warn!(

@@ -350,3 +350,53 @@ fn help_teaches() {
         assert!(h.contains(word), "--help lacks {word}");
     }
 }
+
+/// Large ASCII files are parsed in segments; a writer whose value lines start
+/// with a digit (no indent) makes segments unreliable, and the statistics
+/// must still be those of the sequential parse.
+#[test]
+fn segmented_ascii_stats_equal_sequential_ones() {
+    use spicelab::stats::{file_stats, StatsOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let n = 200_000u64;
+    let head = format!(
+        "Title: t\nDate: d\nPlotname: Transient Analysis\nFlags: real\nNo. Variables: 3\nNo. Points: {n}\nVariables:\n\t0\ttime\ttime\n\t1\tv(a)\tvoltage\n\t2\tv(b)\tvoltage\nValues:\n"
+    );
+    let mut indented = head.clone();
+    let mut flush = head;
+    for p in 0..n {
+        let t = p as f64 * 1e-9;
+        let (a, b) = ((p as f64 * 0.01).sin(), 1.0 + (p % 97) as f64 * 1e-3);
+        indented.push_str(&format!("{p}\t{t:e}\n\t{a:e}\n\t{b:e}\n"));
+        flush.push_str(&format!("{p}\t{t:e}\n{a:e}\n{b:e}\n"));
+    }
+    assert!(indented.len() > 8 << 20);
+    let mut results = Vec::new();
+    for (name, text) in [("indented.raw", &indented), ("flush.raw", &flush)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let raw = RawFile::open(&path).unwrap();
+        // several splits, so that some segment boundary lands on a value line of the flush file
+        for threads in [1, 2, 3, 5, 8] {
+            let opts = StatsOptions {
+                threads,
+                ..StatsOptions::default()
+            };
+            let s = file_stats(&raw, &opts, |_| {}).unwrap();
+            assert_eq!(s.plots[0].points, n, "{name}, {threads} threads");
+            results.push(s.plots[0].vectors.clone());
+        }
+    }
+    for other in &results[1..] {
+        for (x, y) in results[0].iter().zip(other) {
+            assert_eq!((x.min, x.max), (y.min, y.max), "{}", x.name);
+            let (p, q) = (x.mean.unwrap(), y.mean.unwrap());
+            assert!(
+                (p - q).abs() <= 1e-12 * p.abs().max(1e-12),
+                "{}: {p} {q}",
+                x.name
+            );
+        }
+    }
+    assert_eq!(results[0][2].max, Some(1.096));
+}
