@@ -252,7 +252,10 @@ impl DiskStore {
                     }
                     continue;
                 }
-                let Some(key) = fname.strip_suffix(".splc") else {
+                let Some(key) = fname
+                    .strip_suffix(ENTRY_EXT)
+                    .and_then(|k| k.strip_suffix('.'))
+                else {
                     continue;
                 };
                 if check_key(key).is_err() || !key.starts_with(name) {
@@ -437,8 +440,8 @@ impl ResultCache for DiskStore {
     }
 
     /// Counts entries and bytes. `raw_bytes` comes from each entry's meta
-    /// (read without checking the trailer; entries whose meta does not
-    /// parse count in `stored_bytes` only).
+    /// (read without checking the trailer; entries of another format
+    /// version, or whose meta does not parse, count in `stored_bytes` only).
     fn stats(&self) -> Result<CacheStats> {
         let (entries, _) = self.walk()?;
         let mut s = CacheStats::default();
@@ -453,9 +456,10 @@ impl ResultCache for DiskStore {
     }
 }
 
-/// Reads only the header and the meta of an entry file for its raw size.
+/// Reads only the header and the meta of an entry file for its raw size
+/// (`None` for a file that is not an entry of this format version).
 fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
-    use crate::envelope::HEADER_LEN;
+    use crate::envelope::{header_meta_len, HEADER_LEN};
     let mut f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -465,11 +469,13 @@ fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
     if f.read_exact(&mut head).is_err() {
         return Ok(None);
     }
-    let meta_len = u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]]));
-    if meta_len > size.saturating_sub(HEADER_LEN as u64) {
+    let Some(meta_len) = header_meta_len(&head) else {
+        return Ok(None);
+    };
+    if meta_len as u64 > size.saturating_sub(HEADER_LEN as u64) {
         return Ok(None);
     }
-    let mut meta = vec![0u8; meta_len as usize];
+    let mut meta = vec![0u8; meta_len];
     if f.read_exact(&mut meta).is_err() {
         return Ok(None);
     }

@@ -503,6 +503,18 @@ fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
+fn meta_len_at(head: &[u8]) -> usize {
+    u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize
+}
+
+/// The meta length declared by an envelope's first [`HEADER_LEN`] bytes,
+/// when they carry the magic and this build's format version (`None`
+/// otherwise: another version's meta does not parse as this one's).
+/// Nothing else is checked: for reads that skip the trailer (store stats).
+pub(crate) fn header_meta_len(head: &[u8; HEADER_LEN]) -> Option<usize> {
+    (&head[..4] == MAGIC && u16_at(head, 4) == FORMAT_VERSION).then(|| meta_len_at(head))
+}
+
 /// Checks the header and the trailer of an envelope and parses its meta,
 /// without decoding any column. Returns the meta and the offset of the
 /// first column block.
@@ -542,7 +554,7 @@ pub fn read_meta(
     }
     let hmac = flags & FLAG_HMAC != 0;
     let trailer_len = if hmac { HMAC_LEN } else { CHECKSUM_LEN };
-    let meta_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    let meta_len = meta_len_at(bytes);
     let Some(body_end) = bytes.len().checked_sub(trailer_len) else {
         return Err(corrupt(0, "shorter than its trailer".into()));
     };

@@ -162,6 +162,10 @@ fn newer_format_version_is_a_miss_left_in_place() {
         path.exists(),
         "a newer spicelab's entry must not be deleted"
     );
+    // Its meta is not read as this version's: no raw bytes counted.
+    let s = store.stats().unwrap();
+    assert_eq!((s.entries, s.raw_bytes), (1, 0));
+    assert_eq!(s.stored_bytes, b.len() as u64);
     let r = store.verify().unwrap();
     assert_eq!(r.skipped, vec![path.clone()]);
     // Version 0 never existed: corrupt, removed.
