@@ -44,6 +44,7 @@
 //! ```
 
 mod ascii;
+pub mod atomic;
 mod error;
 mod header;
 pub mod log;

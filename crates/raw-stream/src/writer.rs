@@ -346,13 +346,9 @@ pub fn write_plot<W: Write>(w: &mut W, format: RawFormat, plot: &Plot) -> io::Re
 /// fsynced, then renamed into place.
 pub fn write_file(path: &Path, format: RawFormat, plots: &[Plot]) -> Result<(), RawError> {
     let io = |e| RawError::io(path, e);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let out = crate::atomic::AtomicFile::create(path).map_err(io)?;
     {
-        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut w = io::BufWriter::with_capacity(1 << 20, out.file());
         for p in plots {
             write_plot(&mut w, format, p).map_err(|e| match e.kind() {
                 io::ErrorKind::InvalidInput => RawError::Write {
@@ -364,8 +360,7 @@ pub fn write_file(path: &Path, format: RawFormat, plots: &[Plot]) -> Result<(), 
         }
         w.flush().map_err(io)?;
     }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| RawError::io(path, e.error))?;
+    out.commit().map_err(io)?;
     Ok(())
 }
 

@@ -199,6 +199,12 @@ fn export_csv_is_exact() {
     let f = fixture("ng39_rlc_ac.raw");
     let o = run(&["export", s(&f), "-o", s(&out)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the file gets the permissions of any new file (0666 less the umask), not a temp file's 0600
+    use std::os::unix::fs::PermissionsExt;
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), mode(&plain));
     let (head, rows) = read_csv(&out);
     assert_eq!(head[0], "frequency");
     assert_eq!(head[1], "re(v(in))");

@@ -3,6 +3,7 @@
 use super::{progress, OpenArgs};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use raw_stream::atomic::AtomicFile;
 use raw_stream::Chunk;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -92,17 +93,13 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
     let tmp = if to_stdout {
         None
     } else {
-        let dir = match a.output.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         Some(
-            tempfile::NamedTempFile::new_in(&dir)
-                .with_context(|| format!("cannot create a file in {}", dir.display()))?,
+            AtomicFile::create(&a.output)
+                .with_context(|| format!("cannot create {}", a.output.display()))?,
         )
     };
     let sink: Box<dyn Write> = match &tmp {
-        Some(t) => Box::new(t.as_file()),
+        Some(t) => Box::new(t.file()),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut w = BufWriter::with_capacity(1 << 20, sink);
@@ -171,8 +168,7 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
     drop(w);
     bar.finish_and_clear();
     if let Some(t) = tmp {
-        t.as_file().sync_all()?;
-        t.persist(&a.output)
+        t.commit()
             .with_context(|| format!("cannot write {}", a.output.display()))?;
         eprintln!(
             "wrote {} ({} points x {} columns)",
