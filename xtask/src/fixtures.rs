@@ -11,6 +11,7 @@
 
 use crate::util::{self, human, size_label, Rng, Workspace};
 use anyhow::{bail, Context, Result};
+use raw_stream::atomic::AtomicFile;
 use raw_stream::{write_file, PlotWriter, RawFile, RawFormat};
 use std::fs;
 use std::io::{BufWriter, IsTerminal};
@@ -815,14 +816,13 @@ fn reusable(path: &Path, target: u64) -> Option<u64> {
     (stamp == stamp_text(target, points, len)).then_some(points)
 }
 
-/// Streams `points` points of the big transient into `path` (through a
-/// temporary name, renamed at the end), then writes the stamp.
+/// Streams `points` points of the big transient into `path` (atomically:
+/// a temporary file, removed on error, renamed at the end), then writes the stamp.
 fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result<u64> {
-    let tmp = path.with_extension("raw.partial");
-    let file = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let w = BufWriter::with_capacity(8 << 20, file);
+    let file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let w = BufWriter::with_capacity(8 << 20, file.file());
     let types = vec![ValueType::F64; BIG_VARS.len()];
-    let ctx = || format!("writing {}", tmp.display());
+    let ctx = || format!("writing {}", path.display());
     let mut pw = PlotWriter::begin(w, format, &big_header(), &types, points).with_context(ctx)?;
     let mut sig = BigSignals::new();
     let mut row = [0.0; 8];
@@ -840,13 +840,12 @@ fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result
             );
         }
     }
-    let w = pw.finish().with_context(ctx)?;
-    let file = w
+    pw.finish()
+        .with_context(ctx)?
         .into_inner()
-        .map_err(|e| anyhow::anyhow!("flushing {}: {}", tmp.display(), e.error()))?;
-    file.sync_all().with_context(ctx)?;
-    drop(file);
-    fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))?;
+        .map_err(|e| anyhow::anyhow!("flushing {}: {}", path.display(), e.error()))?;
+    file.commit()
+        .with_context(|| format!("renaming {} into place", path.display()))?;
     let bytes = fs::metadata(path)
         .with_context(|| format!("reading the size of {}", path.display()))?
         .len();
