@@ -886,7 +886,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
                 },
             )?;
         }
-        crate::bench_cache::run(&fixture_dir, args.quick)
+        crate::bench_cache::run(ws, &fixture_dir, args.quick)
     })();
     let mut table = markdown(&rows);
     match &cache_rows {

@@ -9,6 +9,7 @@
 //! with `--quick`); the best of 3 measurements (2 with `--quick`) is kept.
 //! Speeds are MB (10^6 bytes) of raw column bytes per second.
 
+use crate::util::Workspace;
 use anyhow::{bail, Context, Result};
 use cache_zstd::{
     decode_entry, encode_entry, key_of, raw_column_bytes, Codec, CodecChoice, EncodeOptions, Entry,
@@ -369,21 +370,16 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
 /// Speeds are only meaningful in a release build: a debug build of xtask
 /// (`cargo xtask` is one) builds and runs `cargo run --release -p xtask --
 /// bench-cache --json` and returns its rows.
-pub fn run(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+pub fn run(ws: &Workspace, fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
     if cfg!(debug_assertions) {
-        return run_release(fixtures_dir, quick);
+        return run_release(ws, fixtures_dir, quick);
     }
     measure_all(fixtures_dir, quick)
 }
 
-fn run_release(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = std::process::Command::new(cargo);
-    cmd.current_dir(root)
-        .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
+fn run_release(ws: &Workspace, fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    let mut cmd = ws.cargo();
+    cmd.args(["run", "--release", "--quiet", "-p", "xtask", "--"])
         .args(["bench-cache", "--json", "--fixtures"])
         .arg(fixtures_dir);
     if quick {

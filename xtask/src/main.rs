@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         Task::Bench(a) => bench::run(&ws, &a),
         Task::BenchCache(a) => {
             let dir = a.fixtures.unwrap_or_else(|| ws.target.join("fixtures"));
-            bench_cache::run(&dir, a.quick).and_then(|rows| {
+            bench_cache::run(&ws, &dir, a.quick).and_then(|rows| {
                 if a.json {
                     println!("{}", serde_json::to_string_pretty(&rows)?);
                 } else {
