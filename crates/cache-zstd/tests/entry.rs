@@ -426,10 +426,9 @@ fn forged_lengths_are_rejected_before_allocation() {
     );
 }
 
-#[test]
-fn highly_compressible_columns_are_padded_within_ratio() {
-    let n = 2_000_000usize;
-    let entry = Entry {
+/// A time column and a constant supply of `n` points.
+fn constant_supply(n: usize) -> Entry {
+    Entry {
         result: SimResult {
             plots: vec![Plot {
                 header: PlotHeader {
@@ -450,16 +449,15 @@ fn highly_compressible_columns_are_padded_within_ratio() {
             ..SimResult::default()
         },
         meta: Default::default(),
-    };
+    }
+}
+
+#[test]
+fn highly_compressible_columns_are_padded_within_ratio() {
+    let n = 2_000_000usize;
+    let entry = constant_supply(n);
     let bytes = encode_entry(&key(9), &entry, &EncodeOptions::default()).unwrap();
     let (meta, _) = read_meta(&bytes, &key(9), None).unwrap();
-    for c in meta.plots[0]
-        .columns
-        .iter()
-        .filter(|c| c.codec == Codec::Pco)
-    {
-        assert!(c.raw_len <= c.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
-    }
     let sh = &meta.shared;
     assert!(sh.raw_len <= sh.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
     assert!(same_bits(
@@ -468,6 +466,28 @@ fn highly_compressible_columns_are_padded_within_ratio() {
     ));
     // Still a tiny entry.
     assert!(bytes.len() < 16 * n / 1000, "{} bytes", bytes.len());
+}
+
+#[test]
+fn highly_compressible_pco_blocks_are_padded_within_ratio() {
+    let entry = constant_supply(200_000);
+    let opts = EncodeOptions {
+        codecs: CodecChoice::Fixed(Codec::Pco),
+        ..EncodeOptions::default()
+    };
+    let bytes = encode_entry(&key(9), &entry, &opts).unwrap();
+    let (meta, _) = read_meta(&bytes, &key(9), None).unwrap();
+    let cols = &meta.plots[0].columns;
+    assert!(cols.iter().all(|c| c.codec == Codec::Pco));
+    for c in cols {
+        assert!(c.raw_len <= c.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
+    }
+    // The constant column's pco output is tiny: its block was padded.
+    assert!(cols[1].block_len > cols[1].compressed_len, "{:?}", cols[1]);
+    assert!(same_bits(
+        &decode_entry(&bytes, &key(9), None).unwrap(),
+        &entry
+    ));
 }
 
 #[test]

@@ -65,6 +65,7 @@ fn batch_get_put() {
     store.put_many(&items).unwrap();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let got = store.get_many(&refs).unwrap();
+    assert_eq!(got.len(), keys.len());
     for (i, g) in got.iter().enumerate() {
         match g {
             Some(e) => assert!(i < 3 && same_bits(e, &entries[i])),
@@ -337,6 +338,7 @@ fn lossy_store_options() {
         e.result.plots[0].columns[1].to_f64(),
         back.result.plots[0].columns[1].to_f64(),
     );
+    assert_eq!(a.len(), b.len());
     assert!(a
         .iter()
         .zip(&b)
