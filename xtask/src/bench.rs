@@ -51,7 +51,7 @@ pub struct BenchArgs {
     /// Exit with status 1 when a goal is missed.
     #[arg(long)]
     pub check: bool,
-    /// Directory of the generated big files [default: <target dir>/fixtures].
+    /// Directory of the generated big files [default: TARGET_DIR/fixtures].
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
 }

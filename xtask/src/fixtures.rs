@@ -29,7 +29,7 @@ pub struct FixturesArgs {
     /// Size of the big ngspice ASCII file (default 200MB when --big is given).
     #[arg(long, value_name = "SIZE", value_parser = util::parse_size)]
     pub big_ascii: Option<u64>,
-    /// Output directory (default: <target dir>/fixtures).
+    /// Output directory (default: TARGET_DIR/fixtures).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Number of Monte Carlo runs of the RC circuit.

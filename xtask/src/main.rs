@@ -41,7 +41,7 @@ struct BenchCacheArgs {
     /// Shorter measurements.
     #[arg(long)]
     quick: bool,
-    /// Directory of the fixtures [default: <target dir>/fixtures].
+    /// Directory of the fixtures [default: TARGET_DIR/fixtures].
     #[arg(long, value_name = "DIR")]
     fixtures: Option<std::path::PathBuf>,
     /// Print the rows as JSON instead of the table.
