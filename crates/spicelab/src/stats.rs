@@ -86,11 +86,15 @@ pub struct StepStats {
     pub step: usize,
     /// Points in the step.
     pub points: u64,
-    /// Parameters of the step, when the `.log` gave them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Parameters of the step, when the `.log` gave them (a JSON object).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
     pub params: Vec<(String, f64)>,
     /// One entry per vector.
     pub vectors: Vec<VectorStats>,
+}
+
+fn as_map<S: serde::Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
 }
 
 /// Statistics of one plot.

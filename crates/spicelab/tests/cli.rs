@@ -164,6 +164,7 @@ fn stats_per_step() {
         let max = part.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let st = &p["step_stats"][k];
         assert_eq!(st["points"], r.end - r.start);
+        assert_eq!(st["params"]["vin"], if k % 2 == 0 { 1.0 } else { 10.0 });
         assert_eq!(st["vectors"][0]["max"].as_f64(), Some(max), "step {k}");
     }
     // the 10 V steps reach about 10x the 1 V steps
