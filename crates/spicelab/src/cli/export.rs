@@ -32,20 +32,31 @@ pub struct ExportArgs {
     format: Option<Format>,
 }
 
-/// Shortest text that reads back to the same f64.
+/// Shortest text that reads back to the same f64 (`ryu`; `NaN`, `inf`, `-inf`
+/// for the non-finite values).
 pub fn fmt_f64(x: f64, out: &mut String) {
-    fmt_float(x, x.abs(), out);
+    if x.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(x));
+    } else {
+        push_non_finite(x.is_nan(), x > 0.0, out);
+    }
 }
 
-/// Shortest round-trip text of `x` (f32 or f64): plain notation for ordinary
-/// magnitudes, exponent notation for very small or large ones.
-fn fmt_float<T: std::fmt::Display + std::fmt::LowerExp>(x: T, abs: f64, out: &mut String) {
-    use std::fmt::Write as _;
-    if abs == 0.0 || (1e-5..1e16).contains(&abs) || !abs.is_finite() {
-        let _ = write!(out, "{x}");
+/// Shortest text that reads back to the same f32.
+fn fmt_f32(x: f32, out: &mut String) {
+    if x.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(x));
     } else {
-        let _ = write!(out, "{x:e}");
+        push_non_finite(x.is_nan(), x > 0.0, out);
     }
+}
+
+fn push_non_finite(nan: bool, positive: bool, out: &mut String) {
+    out.push_str(match (nan, positive) {
+        (true, _) => "NaN",
+        (false, true) => "inf",
+        (false, false) => "-inf",
+    });
 }
 
 pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
@@ -155,7 +166,7 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
                         fmt_f64(z.im, &mut line);
                     }
                     // f32 printed as f32 text: reads back to the same f32 bits
-                    Column::F32(c) => fmt_float(c[i], f64::from(c[i]).abs(), &mut line),
+                    Column::F32(c) => fmt_f32(c[i], &mut line),
                     col => fmt_f64(col.get_f64(i).unwrap_or(f64::NAN), &mut line),
                 }
             }
