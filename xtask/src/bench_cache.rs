@@ -160,24 +160,8 @@ fn bits_equal(a: &SimResult, b: &SimResult) -> bool {
             && p.columns
                 .iter()
                 .zip(&q.columns)
-                .all(|(c, d)| column_bits(c) == column_bits(d))
+                .all(|(c, d)| c.same_bits(d))
     })
-}
-
-/// The bit patterns of a column's parts (re, im interleaved for complex).
-fn column_bits(c: &Column) -> Vec<u64> {
-    match c {
-        Column::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
-        Column::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
-        Column::C32(v) => v
-            .iter()
-            .flat_map(|z| [u64::from(z.re.to_bits()), u64::from(z.im.to_bits())])
-            .collect(),
-        Column::C64(v) => v
-            .iter()
-            .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
-            .collect(),
-    }
 }
 
 fn column_f64(c: &Column) -> Vec<f64> {
@@ -200,7 +184,7 @@ fn max_rel_err(a: &SimResult, b: &SimResult) -> Option<f64> {
         let has_scale = p.header.has_scale();
         for (ci, (c, d)) in p.columns.iter().zip(&q.columns).enumerate() {
             if has_scale && ci == 0 {
-                if column_bits(c) != column_bits(d) {
+                if !c.same_bits(d) {
                     return None;
                 }
                 continue;

@@ -35,12 +35,7 @@ fn raw_files() -> Vec<PathBuf> {
 }
 
 fn bits(c: &Column) -> Vec<u64> {
-    (0..c.len())
-        .flat_map(|i| {
-            let z = c.get_complex(i).unwrap();
-            [z.re.to_bits(), z.im.to_bits()]
-        })
-        .collect()
+    c.bit_patterns()
 }
 
 #[test]

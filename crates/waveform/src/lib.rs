@@ -495,6 +495,29 @@ impl Column {
         true
     }
 
+    /// The bit patterns of the stored values (complex: re, im interleaved;
+    /// f32 widened as integers, not as floats). Two columns with the same type
+    /// and the same patterns are equal bit for bit, NaN payloads and -0.0 included.
+    pub fn bit_patterns(&self) -> Vec<u64> {
+        match self {
+            Column::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
+            Column::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+            Column::C32(v) => v
+                .iter()
+                .flat_map(|z| [u64::from(z.re.to_bits()), u64::from(z.im.to_bits())])
+                .collect(),
+            Column::C64(v) => v
+                .iter()
+                .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
+                .collect(),
+        }
+    }
+
+    /// Same type and same bits (see [`Column::bit_patterns`]).
+    pub fn same_bits(&self, other: &Column) -> bool {
+        self.value_type() == other.value_type() && self.bit_patterns() == other.bit_patterns()
+    }
+
     /// Removes every value, keeping the type and the allocation.
     pub fn clear(&mut self) {
         match self {
@@ -670,6 +693,12 @@ mod tests {
         assert!(a.extend_from(&Column::F32(vec![2.0])));
         assert!(!a.extend_from(&Column::F64(vec![2.0])));
         assert_eq!(a.to_f64(), vec![1.0, 2.0]);
+        let nan = Column::F64(vec![f64::from_bits(0x7ff8_0000_0000_0001), -0.0]);
+        let other_nan = Column::F64(vec![f64::NAN, -0.0]);
+        assert!(nan.same_bits(&nan.clone()));
+        assert!(!nan.same_bits(&other_nan));
+        assert!(!Column::F64(vec![0.0]).same_bits(&Column::F64(vec![-0.0])));
+        assert!(!Column::F32(vec![1.0]).same_bits(&Column::F64(vec![1.0])));
     }
 
     #[test]

@@ -137,18 +137,7 @@ pub fn self_consistent(e: &Entry) -> bool {
 
 /// Bit patterns of a column (complex as re, im pairs).
 pub fn column_bits(c: &Column) -> Vec<u64> {
-    match c {
-        Column::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
-        Column::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
-        Column::C32(v) => v
-            .iter()
-            .flat_map(|z| [u64::from(z.re.to_bits()), u64::from(z.im.to_bits())])
-            .collect(),
-        Column::C64(v) => v
-            .iter()
-            .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
-            .collect(),
-    }
+    c.bit_patterns()
 }
 
 /// Equal bit for bit (NaN payloads, -0.0 included).
