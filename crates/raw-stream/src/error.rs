@@ -18,6 +18,15 @@ pub enum RawError {
         #[source]
         source: std::io::Error,
     },
+    /// The path is not a regular file (a FIFO, a device, a directory, a
+    /// `/proc` file): it is refused before anything is read from it.
+    #[error("{path}: is {what}, not a regular file: spicelab reads RAW files from regular files only", path = .path.display())]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is, in words ("a FIFO (named pipe)", "a character device", ...).
+        what: &'static str,
+    },
     /// A plot header that cannot be understood.
     #[error("{path}: plot {plot}, byte {offset}: {message}", path = .path.display())]
     Header {

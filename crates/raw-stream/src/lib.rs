@@ -45,15 +45,22 @@
 
 mod ascii;
 pub mod atomic;
+mod chunks;
 mod error;
 mod header;
 pub mod log;
-mod reader;
+mod open;
+mod plot;
+pub mod source;
+mod steps;
 mod writer;
 
+pub use chunks::{Chunk, Chunks, Rows};
 pub use error::{RawError, Warning};
 pub use header::{Layout, MAX_HEADER_BYTES};
-pub use reader::{
-    Chunk, Chunks, OpenOptions, PlotInfo, PlotRef, RawFile, Rows, DEFAULT_WINDOW, MAX_STEPS,
+pub use open::{
+    OpenOptions, PlotInfo, RawFile, DEFAULT_CHECKPOINT_BYTES, DEFAULT_WINDOW, MAX_STEPS,
 };
+pub use plot::{ChunkOptions, PlotRef};
+pub use source::Source;
 pub use writer::{stored_types, write_file, write_plot, PlotWriter, RawFormat};

@@ -368,41 +368,74 @@ fn random_bytes_after_an_ascii_header_are_an_error_at_the_data_start() {
     }
 }
 
-/// An ASCII plot parsed in line-aligned segments gives the same points, in
-/// order, as parsing it from the start.
+/// An ASCII plot read in partitions (split at the checkpoints found at
+/// open), or from a point in the middle, gives the same points, numbered
+/// from the plot's start, as reading it whole; the partitions never hold
+/// more points than the plot.
 #[test]
-fn ascii_segments_parse_to_the_same_points() {
+fn ascii_partitions_read_the_same_points() {
     let dir = corpus_dir().unwrap_or_else(fixtures_dir);
     for name in [
         "ng39_rc_tran_ascii.raw",
         "ng39_rlc_ac_ascii.raw",
         "xyce_ac_ascii.raw",
         "ltspice4_dc_ascii.raw",
+        "ltspice_ac_ascii.raw",
+        "qspice_tran_ascii.qraw",
     ] {
         let path = dir.join(name);
         if !path.exists() {
+            assert!(std::env::var_os("CI").is_none(), "{name} missing in CI");
             continue;
         }
-        let raw = RawFile::open(&path).unwrap();
+        let whole = RawFile::open(&path)
+            .unwrap()
+            .plot(0)
+            .unwrap()
+            .read()
+            .unwrap();
+        let opts = OpenOptions {
+            checkpoint_bytes: 200,
+            ..OpenOptions::default()
+        };
+        let raw = RawFile::open_with(&path, &opts).unwrap();
         let plot = raw.plot(0).unwrap();
-        let whole = plot.read().unwrap();
+        let n = plot.info().complete_points;
+        assert_eq!(n as usize, whole.columns[0].len(), "{name}");
         for parts in [1, 2, 3, 7, 50] {
-            let segs = plot.ascii_segments(parts).unwrap();
-            assert!(segs.len() <= parts.max(1));
-            assert_eq!(segs.first().map(|r| r.start), Some(plot.info().data_offset));
+            let ranges = plot.partitions(parts);
+            assert!(ranges.len() <= parts, "{name}");
+            if parts > 1 && n > 100 {
+                assert!(ranges.len() > 1, "{name}: {parts} parts gave one");
+            }
             let mut cols: Vec<Column> = whole
                 .columns
                 .iter()
                 .map(|c| Column::with_capacity(c.value_type(), 0))
                 .collect();
-            for seg in segs {
-                for chunk in plot.ascii_chunks(seg, 7, None) {
-                    for (c, part) in cols.iter_mut().zip(&chunk.unwrap().columns) {
+            let mut next = 0;
+            for r in ranges {
+                assert_eq!(r.start, next, "{name}: ranges are contiguous");
+                next = r.end;
+                for chunk in plot.chunks_in(r, 7, None) {
+                    let chunk = chunk.unwrap();
+                    for (c, part) in cols.iter_mut().zip(&chunk.columns) {
                         assert!(c.extend_from(part));
                     }
                 }
             }
+            assert_eq!(next, n, "{name}");
             assert_eq!(cols, whole.columns, "{name} in {parts} parts");
         }
+        // from the middle, with the first point numbered from the plot's start
+        let mid = n / 3;
+        let mut it = plot.chunks_in(mid..n, 5, None);
+        let first = it.next().unwrap().unwrap();
+        assert_eq!(first.start, mid);
+        assert_eq!(
+            first.columns[1].get_f64(0),
+            whole.columns[1].get_f64(mid as usize),
+            "{name}"
+        );
     }
 }

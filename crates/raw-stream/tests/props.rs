@@ -176,7 +176,7 @@ proptest! {
         let got = p.steps().unwrap_or_else(|e| panic!("{e}"));
         let want: Vec<u64> = (0..steps as u64).map(|k| k * per_step as u64).collect();
         if steps > 1 {
-            prop_assert_eq!(got.starts, want);
+            prop_assert_eq!(&got.starts, &want);
         }
         let back = p.read().unwrap_or_else(|e| panic!("{e}"));
         for (a, b) in plot.columns.iter().zip(&back.columns) {

@@ -1,19 +1,11 @@
 //! Streaming statistics of a RAW file: min, max, mean and rms of every vector,
 //! per plot and per step, read a chunk at a time.
 
-use raw_stream::{Chunk, RawError, RawFile};
+use raw_stream::{Chunk, ChunkOptions, RawError, RawFile};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use waveform::stats::{Accumulator, RowStats};
 use waveform::Column;
-
-/// What one thread reads.
-enum Part {
-    /// A range of points (binary plots, or a whole ASCII plot from point 0).
-    Points(std::ops::Range<u64>),
-    /// A line-aligned byte range of an ASCII plot's text.
-    Text(std::ops::Range<u64>),
-}
 
 /// Accumulators of one plot: over the whole plot and per step.
 struct Accs {
@@ -186,15 +178,11 @@ pub fn file_stats(
         };
         let steps = plot.steps()?;
         let nsteps = steps.count();
-        let chunk_points = if opts.chunk_points == 0 {
-            usize::MAX
-        } else {
-            opts.chunk_points
-        };
         let select = (vars.len() != info.header.variables.len()).then(|| vars.clone());
         let span = info.data_end.saturating_sub(info.data_offset).max(1);
         let points = info.complete_points;
-        // Binary plots are split into contiguous point ranges read by one thread each.
+        // Plan: partitions read by one thread each (binary plots of some
+        // size, ASCII plots of a few MiB: those split at checkpoints).
         let cores = if opts.threads > 0 {
             opts.threads
         } else {
@@ -203,30 +191,39 @@ pub fn file_stats(
                 .unwrap_or(1)
                 .min(8)
         };
-        let threads = if info.encoding == waveform::Encoding::Binary && points >= 1 << 16 {
-            cores
-        } else {
-            1
+        let threads = match info.encoding {
+            waveform::Encoding::Binary if points >= 1 << 16 => cores,
+            waveform::Encoding::Ascii if span >= 8 << 20 => cores,
+            _ => 1,
         };
         let done = AtomicU64::new(0);
         // report progress about every 1% of the plot
-        let step = (points / 100).max(1);
-        // (LTspice times are exposed as |t|, which the raw bytes are not)
+        let every = (points / 100).max(1);
         let fused = nsteps == 1
             && select.is_none()
-            && raw.dialect() != waveform::Dialect::Ltspice
-            && info.encoding == waveform::Encoding::Binary
+            && info.stored_as_yielded(raw.dialect())
             && info
                 .layout
                 .stored
                 .iter()
                 .all(|&t| t == waveform::ValueType::F64);
-        let work = |part: Part, report: &mut dyn FnMut(u64)| -> Result<Accs, RawError> {
-            let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
-            let mut it = match part {
-                Part::Points(range) => plot.chunks_in(range, chunk_points, select.clone()),
-                Part::Text(bytes) => plot.ascii_chunks(bytes, chunk_points, select.clone()),
+        // Run: each partition into its own accumulators.
+        let work = |range: std::ops::Range<u64>,
+                    progress: &mut dyn FnMut(u64)|
+         -> Result<Accs, RawError> {
+            let mut report = |n: u64| {
+                let all = done.fetch_add(n, Ordering::Relaxed) + n;
+                if all % every < n {
+                    progress(done_bytes + span * all / points.max(1));
+                }
             };
+            let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
+            let mut it = plot.chunks_with(&ChunkOptions {
+                points: opts.chunk_points,
+                vars: select.clone(),
+                range: Some(range),
+                split_steps: nsteps > 1,
+            })?;
             // Fast path: every variable of an all-f64 point-major plot, straight from the bytes.
             if fused && it.has_rows() {
                 let mut rows = RowStats::new(vars.len());
@@ -234,10 +231,7 @@ pub fn file_stats(
                     rows.extend_f64_rows(r.bytes);
                     let n = r.len as u64;
                     acc.points += n;
-                    let all = done.fetch_add(n, Ordering::Relaxed) + n;
-                    if all % step < n {
-                        report(done_bytes + span * all / points.max(1));
-                    }
+                    report(n);
                 }
                 acc.total = rows.finish();
                 return Ok(acc);
@@ -249,88 +243,19 @@ pub fn file_stats(
                     let col = &chunk.columns[v];
                     feed(&mut acc.total[k], col, 0, chunk.len);
                     if nsteps > 1 {
-                        // split the chunk at step boundaries
-                        let mut lo = 0usize;
-                        while lo < chunk.len {
-                            let p0 = chunk.start + lo as u64;
-                            let s = steps.step_of(p0);
-                            let end = steps.range(s).map(|r| r.end).unwrap_or(p0 + 1);
-                            let hi = ((end - chunk.start) as usize).min(chunk.len).max(lo + 1);
-                            feed(&mut acc.per_step[s][k], col, lo, hi);
-                            lo = hi;
-                        }
+                        // chunks stop at step boundaries
+                        feed(&mut acc.per_step[chunk.step][k], col, 0, chunk.len);
                     }
                 }
-                let all = done.fetch_add(chunk.len as u64, Ordering::Relaxed) + chunk.len as u64;
-                if all % step < chunk.len as u64 {
-                    report(done_bytes + span * all / points.max(1));
-                }
+                report(chunk.len as u64);
             }
             Ok(acc)
         };
-        // Parts read by one thread each: point ranges of a binary plot, or
-        // line-aligned byte ranges of a large unstepped ASCII plot.
-        let mut parts: Vec<Part> = if threads > 1 {
-            let per = points.div_ceil(threads as u64);
-            (0..threads as u64)
-                .map(|t| Part::Points(t * per..((t + 1) * per).min(points)))
-                .collect()
-        } else if info.encoding == waveform::Encoding::Ascii && nsteps == 1 && span >= 8 << 20 {
-            plot.ascii_segments(cores)?
-                .into_iter()
-                .map(Part::Text)
-                .collect()
-        } else {
-            vec![Part::Points(0..points)]
-        };
-        let first = parts.remove(0);
-        let text_parts = matches!(first, Part::Text(_));
-        let parallel = if parts.is_empty() {
-            work(first, &mut progress)
-        } else {
-            std::thread::scope(|sc| -> Result<Accs, RawError> {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|part| {
-                        let work = &work;
-                        sc.spawn(move || work(part, &mut |_| {}))
-                    })
-                    .collect();
-                let mut acc = work(first, &mut progress)?;
-                for h in handles {
-                    match h.join() {
-                        Ok(r) => acc.merge(&r?),
-                        Err(_) => {
-                            return Err(RawError::Data {
-                                path: raw.path().to_path_buf(),
-                                plot: p,
-                                offset: info.data_offset,
-                                message: "a statistics thread panicked".into(),
-                            })
-                        }
-                    }
-                }
-                Ok(acc)
-            })
-        };
-        // Text segments rely on point-index lines being the only lines that
-        // start with a digit; a writer that breaks this is read again from
-        // the start, in one piece.
-        let acc = match parallel {
-            Ok(acc) if text_parts && acc.points != points => {
-                tracing::debug!("segmented ASCII parse disagreed; reading plot {p} sequentially");
-                done.store(0, Ordering::Relaxed);
-                work(Part::Points(0..points), &mut progress)?
-            }
-            Err(e) if text_parts => {
-                tracing::debug!(
-                    "segmented ASCII parse failed ({e}); reading plot {p} sequentially"
-                );
-                done.store(0, Ordering::Relaxed);
-                work(Part::Points(0..points), &mut progress)?
-            }
-            other => other?,
-        };
+        // Fold.
+        let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
+        for part in plot.read_parallel(threads, &mut progress, work)? {
+            acc.merge(&part);
+        }
         if acc.points != points {
             tracing::warn!(
                 "{}: plot {p}: {} points read where {points} were expected",
