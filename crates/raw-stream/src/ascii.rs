@@ -248,39 +248,80 @@ impl Scanner {
         } else {
             buf.len().saturating_sub(LOOK)
         };
-        let mut i = 0;
-        while i < stop {
-            let b = buf[i];
-            if self.line_start && b.is_ascii_alphabetic() {
-                let rest = &buf[i..(i + 12).min(buf.len())];
-                if rest.contains(&b':') {
-                    return Scanned::HeaderAt(i);
+        // Where the text ends in this buffer: the first header line.
+        let is_header = |i: usize| {
+            buf[i].is_ascii_alphabetic() && buf[i..(i + 12).min(buf.len())].contains(&b':')
+        };
+        let mut end = stop;
+        let mut header = None;
+        if self.line_start && stop > 0 && is_header(0) {
+            end = 0;
+            header = Some(0);
+        } else {
+            for nl in memchr::memchr_iter(b'\n', &buf[..stop]) {
+                let i = nl + 1;
+                if i < stop && is_header(i) {
+                    end = i;
+                    header = Some(i);
+                    break;
                 }
             }
-            self.line_start = b == b'\n';
-            let sep = SEP[b as usize];
-            if !sep && !self.in_token {
-                if self.tokens % self.per_point == 0 {
-                    let point = self.tokens / self.per_point;
-                    let off = base + i as u64;
-                    if point > 0 && off - self.last_checkpoint >= self.interval {
-                        if self.checkpoints.len() >= MAX_CHECKPOINTS {
-                            // keep every other one, twice the spacing
-                            let kept: Vec<(u64, u64)> =
-                                self.checkpoints.iter().copied().step_by(2).collect();
-                            self.checkpoints = kept;
-                            self.interval = self.interval.saturating_mul(2);
-                        }
-                        self.checkpoints.push((off, point));
-                        self.last_checkpoint = off;
-                    }
-                }
-                self.tokens += 1;
-            }
-            self.in_token = !sep;
-            i += 1;
         }
-        Scanned::Upto(stop)
+        let mut i = 0;
+        while i < end {
+            // Fast: count token starts up to where the next checkpoint is due.
+            let due = self.last_checkpoint.saturating_add(self.interval);
+            // (the first point is a checkpoint too: `due` is 0 before it)
+            let fast_end = (due.saturating_sub(base).min(end as u64) as usize).max(i);
+            if fast_end > i {
+                let mut prev_sep = !self.in_token;
+                let mut starts = 0u64;
+                for &b in &buf[i..fast_end] {
+                    let sep = SEP[b as usize];
+                    starts += u64::from(prev_sep & !sep);
+                    prev_sep = sep;
+                }
+                self.tokens += starts;
+                self.in_token = !prev_sep;
+                i = fast_end;
+                continue;
+            }
+            // Slow, byte by byte, until a point starts: note the checkpoint.
+            while i < end {
+                let b = buf[i];
+                let sep = SEP[b as usize];
+                if !sep && !self.in_token {
+                    if self.tokens % self.per_point == 0 {
+                        self.checkpoint(base + i as u64, self.tokens / self.per_point);
+                        self.tokens += 1;
+                        self.in_token = true;
+                        i += 1;
+                        break;
+                    }
+                    self.tokens += 1;
+                }
+                self.in_token = !sep;
+                i += 1;
+            }
+        }
+        if end > 0 {
+            self.line_start = buf[end - 1] == b'\n';
+        }
+        match header {
+            Some(h) => Scanned::HeaderAt(h),
+            None => Scanned::Upto(stop),
+        }
+    }
+
+    fn checkpoint(&mut self, off: u64, point: u64) {
+        if self.checkpoints.len() >= MAX_CHECKPOINTS {
+            // keep every other one, twice the spacing
+            let kept: Vec<(u64, u64)> = self.checkpoints.iter().copied().step_by(2).collect();
+            self.checkpoints = kept;
+            self.interval = self.interval.saturating_mul(2);
+        }
+        self.checkpoints.push((off, point));
+        self.last_checkpoint = off;
     }
 
     /// Complete points seen. A last token cut by the end of the file (no
