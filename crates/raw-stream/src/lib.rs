@@ -44,7 +44,6 @@
 //! ```
 
 mod ascii;
-pub mod atomic;
 mod error;
 mod header;
 pub mod log;
