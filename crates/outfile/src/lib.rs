@@ -9,6 +9,7 @@
 //!   new one, never half of one. A replaced file keeps its permission mode
 //!   (a `0600` file stays `0600`) and, where the process may set them, its
 //!   owner and group; a new file gets `0666` less the umask, as any new file.
+//!   (Other hard links of a replaced file keep the old content.)
 //! - **a symbolic link**: followed to its final target, which is then
 //!   replaced as above; the link stays a link.
 //! - **anything that is not a regular file** (a device such as `/dev/null`,
@@ -273,8 +274,8 @@ fn resolve(path: &Path) -> io::Result<(PathBuf, Option<fs::Metadata>)> {
                 };
             }
             Ok(md) => return Ok((p, Some(md))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((p, None)),
-            Err(e) => return Err(e),
+            // not there (or not reachable: creating the file will say why)
+            Err(_) => return Ok((p, None)),
         }
     }
     Err(io::Error::new(

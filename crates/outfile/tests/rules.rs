@@ -222,6 +222,13 @@ fn errors_name_the_path_and_never_the_temporary_file() {
         "{cause}"
     );
 
+    // a parent that is a file: the OS error, not a link problem
+    let file = dir.path().join("plain");
+    fs::write(&file, b"x").unwrap();
+    let e = OutFile::create(file.join("out.csv")).unwrap_err();
+    assert_eq!(e.action(), Action::Create);
+    assert_eq!(e.kind(), std::io::ErrorKind::NotADirectory);
+
     // a directory is not replaced
     let e = OutFile::create(dir.path()).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::IsADirectory);

@@ -19,7 +19,7 @@ pub struct CacheArgs {
     /// Cache directory (default: $SPICELAB_CACHE_DIR, else $XDG_CACHE_HOME/spicelab, else ~/.cache/spicelab).
     #[arg(long, global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -43,8 +43,8 @@ enum CacheCommand {
     /// Write the result stored under KEY: a RAW file with the same values, or one plot as CSV.
     ///
     /// The format comes from the output's name: `.csv` is CSV (as `export`
-    /// writes it), `.raw` or no extension is RAW; `-o -` writes RAW to stdout.
-    /// --format overrides the name.
+    /// writes it), `.raw` or no extension is RAW, anything else is refused;
+    /// `-o -` writes RAW (CSV with --format csv) to stdout. --format overrides the name.
     Get {
         /// The key (64 lowercase hex characters).
         key: String,

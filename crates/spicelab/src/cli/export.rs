@@ -17,7 +17,9 @@ enum Format {
 pub struct ExportArgs {
     #[command(flatten)]
     open: OpenArgs,
-    /// Output file (`-` for stdout). Written to a temporary name and renamed when complete.
+    /// Output file (`-` for stdout). Written to a temporary name and renamed when complete;
+    /// a device or FIFO is written in place, a symlink followed, a replaced file keeps its
+    /// mode. It may not be the input file.
     #[arg(short, long)]
     output: PathBuf,
     /// Plot to export (0-based).
@@ -26,7 +28,7 @@ pub struct ExportArgs {
     /// Only these vectors (repeatable); the scale is always included when the plot has one.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
-    /// Output format (taken from the extension of --output when not given).
+    /// Output format (taken from the extension of --output when not given: .csv or none is CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
 }

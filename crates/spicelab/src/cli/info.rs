@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 pub struct InfoArgs {
     #[command(flatten)]
     open: OpenArgs,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
 }

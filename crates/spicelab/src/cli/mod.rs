@@ -28,6 +28,7 @@ mod stats;
 ///   spicelab export ac.raw -o ac.csv     # complex values as re(..), im(..) columns
 ///   spicelab cache put tran.raw          # prints the key it stored
 ///   spicelab cache get KEY -o back.raw
+///   spicelab cache get KEY -o tran.csv   # one plot as CSV, as export writes it
 ///
 /// Outputs (-o) are written to a temporary file and renamed into place; a
 /// device or a FIFO is written in place, a symlink is followed, a replaced
@@ -95,7 +96,8 @@ enum Command {
 pub struct OpenArgs {
     /// The RAW file (.raw, .qraw).
     pub file: PathBuf,
-    /// Force the dialect instead of detecting it (ngspice, xyce, ltspice, qspice).
+    /// Force the dialect instead of detecting it (ngspice, xyce, ltspice, qspice); a warning
+    /// says so when its layout does not fit the data and the detected one does.
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Option<waveform::Dialect>,
     /// Treat a file cut short as an error rather than a warning.

@@ -16,7 +16,7 @@ pub struct StatsArgs {
     /// Only this vector (repeatable), e.g. --var 'v(out)'.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
 }
