@@ -928,8 +928,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     });
     let results_path = out_dir.join("results.json");
     let text = serde_json::to_string_pretty(&results).context("formatting results.json")?;
-    fs::write(&results_path, text + "\n")
-        .with_context(|| format!("writing {}", results_path.display()))?;
+    outfile::write(&results_path, (text + "\n").as_bytes())?;
 
     println!("\n{table}");
     for n in &notes {
@@ -944,7 +943,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     if args.write_docs {
         let docs = ws.root.join("docs").join("bench.md");
         let md = bench_md(&table, &notes, &mach, &rev, &date, &bench_command(args));
-        fs::write(&docs, md).with_context(|| format!("writing {}", docs.display()))?;
+        outfile::write(&docs, md.as_bytes())?;
         println!("docs:    {}", docs.display());
     }
     let spicelab_missing = tools.spicelab.is_err();

@@ -11,7 +11,7 @@
 
 use crate::util::{self, human, size_label, Rng, Workspace};
 use anyhow::{bail, Context, Result};
-use raw_stream::atomic::AtomicFile;
+use outfile::OutFile;
 use raw_stream::{write_file, PlotWriter, RawFile, RawFormat};
 use std::fs;
 use std::io::{BufWriter, IsTerminal};
@@ -819,7 +819,7 @@ fn reusable(path: &Path, target: u64) -> Option<u64> {
 /// Streams `points` points of the big transient into `path` (atomically:
 /// a temporary file, removed on error, renamed at the end), then writes the stamp.
 fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result<u64> {
-    let file = AtomicFile::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let file = OutFile::create(path)?;
     let w = BufWriter::with_capacity(8 << 20, file.file());
     let types = vec![ValueType::F64; BIG_VARS.len()];
     let ctx = || format!("writing {}", path.display());
@@ -844,8 +844,7 @@ fn write_big(path: &Path, format: RawFormat, target: u64, points: u64) -> Result
         .with_context(ctx)?
         .into_inner()
         .map_err(|e| anyhow::anyhow!("flushing {}: {}", path.display(), e.error()))?;
-    file.commit()
-        .with_context(|| format!("renaming {} into place", path.display()))?;
+    file.commit()?;
     let bytes = fs::metadata(path)
         .with_context(|| format!("reading the size of {}", path.display()))?
         .len();

@@ -1,10 +1,10 @@
 //! The local disk store.
 //!
 //! Layout: `DIR/ab/abcdef….splc`, one envelope per file, sharded by the
-//! first two hex characters of the key. Writes go to a temporary file
-//! (`.tmp-*`) in the shard directory, are fsynced, renamed into place, and
-//! the directory is fsynced: a reader sees the old entry or the new one,
-//! whole. Concurrent writers of one key are safe: the last rename wins.
+//! first two hex characters of the key. Writes go through [`outfile`]: a
+//! temporary file (`.tmp-*`) in the shard directory, fsynced, renamed into
+//! place, and the directory fsynced: a reader sees the old entry or the new
+//! one, whole. Concurrent writers of one key are safe: the last rename wins.
 //!
 //! Recency for LRU eviction is the file's modification time: a `get` that
 //! returns an entry sets it to now. Times in the future (clock skew, a
@@ -15,7 +15,7 @@ use crate::error::{CacheError, Result};
 use crate::key::check_key;
 use crate::{CacheStats, ResultCache};
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 #[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -201,16 +201,6 @@ impl DiskStore {
                 tracing::warn!(path = %path.display(), error = %e, "could not remove a corrupt cache entry");
             }
         }
-    }
-
-    fn fsync_dir(dir: &Path) -> Result<()> {
-        #[cfg(unix)]
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| CacheError::io(dir, e))?;
-        #[cfg(not(unix))]
-        let _ = dir;
-        Ok(())
     }
 
     /// Walks the store: entry files and stale temporary files.
@@ -412,17 +402,11 @@ impl ResultCache for DiskStore {
         let path = self.path_of(key)?;
         let shard = self.dir.join(&key[..2]);
         fs::create_dir_all(&shard).map_err(|e| CacheError::io(&shard, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
-            .tempfile_in(&shard)
-            .map_err(|e| CacheError::io(&shard, e))?;
-        let tmp_path = tmp.path().to_path_buf();
-        tmp.write_all(bytes)
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| CacheError::io(&tmp_path, e))?;
-        tmp.persist(&path)
-            .map_err(|e| CacheError::io(&path, e.error))?;
-        Self::fsync_dir(&shard)?;
+        // temporary file in the shard, fsync, rename, fsync of the shard
+        outfile::Options::new()
+            .temp_prefix(TMP_PREFIX)
+            .write(&path, bytes)
+            .map_err(|e| CacheError::io(&path, e.into_io_error()))?;
         self.account(bytes.len() as u64)
     }
 

@@ -44,7 +44,6 @@
 //! ```
 
 mod ascii;
-pub mod atomic;
 mod chunks;
 mod error;
 mod header;

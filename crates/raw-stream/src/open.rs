@@ -309,7 +309,7 @@ impl Scan<'_> {
             offset,
             message,
         };
-        tracing::debug!("{w}");
+        tracing::warn!("{w}");
         self.f.warnings.push(w);
     }
 

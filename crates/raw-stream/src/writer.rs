@@ -342,11 +342,13 @@ pub fn write_plot<W: Write>(w: &mut W, format: RawFormat, plot: &Plot) -> io::Re
     Ok(())
 }
 
-/// Writes plots to `path` atomically: a temporary file in the same directory,
-/// fsynced, then renamed into place.
+/// Writes plots to `path` with [`outfile`]'s rules: a temporary file in the
+/// same directory, fsynced, then renamed into place (a replaced file keeps
+/// its permissions, a symbolic link is followed); a device or a FIFO is
+/// written in place.
 pub fn write_file(path: &Path, format: RawFormat, plots: &[Plot]) -> Result<(), RawError> {
     let io = |e| RawError::io(path, e);
-    let out = crate::atomic::AtomicFile::create(path).map_err(io)?;
+    let out = outfile::OutFile::create(path).map_err(|e| io(e.into_io_error()))?;
     {
         let mut w = io::BufWriter::with_capacity(1 << 20, out.file());
         for p in plots {
@@ -360,7 +362,7 @@ pub fn write_file(path: &Path, format: RawFormat, plots: &[Plot]) -> Result<(), 
         }
         w.flush().map_err(io)?;
     }
-    out.commit().map_err(io)?;
+    out.commit().map_err(|e| io(e.into_io_error()))?;
     Ok(())
 }
 

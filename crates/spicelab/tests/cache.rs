@@ -156,10 +156,16 @@ fn bad_keys_are_rejected_with_a_clear_error() {
         &long,
         "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789",
     ] {
-        let out = spicelab(tmp.path(), &["cache", "get", key, "-o", "/dev/null"]);
+        // never the machine's /dev/null: an output path of our own
+        let dest = tmp.path().join("out.raw");
+        let out = spicelab(
+            tmp.path(),
+            &["cache", "get", key, "-o", dest.to_str().unwrap()],
+        );
         assert_eq!(out.status.code(), Some(2), "{key}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("key"), "{key}: {err}");
+        assert!(!dest.exists(), "{key}: an output was created for a bad key");
     }
     // nothing was created outside the cache directory
     assert!(!tmp.path().join("../x").with_extension("splc").exists());

@@ -1,12 +1,15 @@
 //! `spicelab cache`: the local result cache.
 
-use anyhow::{bail, Context};
+use super::out::{note, outln, Fail, Kind};
+use super::output::{self, Sink};
+use anyhow::Context;
 use cache_zstd::{
     key_of, CodecChoice, DiskStore, EncodeOptions, Entry, JobMeta, ResultCache, Secret,
 };
 use clap::{Args, Subcommand, ValueEnum};
-use raw_stream::{OpenOptions, RawFile, RawFormat};
+use raw_stream::RawFormat;
 use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 use waveform::units::parse_size;
 use waveform::Dialect;
@@ -16,7 +19,7 @@ pub struct CacheArgs {
     /// Cache directory (default: $SPICELAB_CACHE_DIR, else $XDG_CACHE_HOME/spicelab, else ~/.cache/spicelab).
     #[arg(long, global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -37,16 +40,24 @@ enum CacheCommand {
     },
     /// Store a RAW file's result; prints its key (sha256 of the file's bytes unless --key).
     Put(PutArgs),
-    /// Write the result stored under KEY as a RAW file with the same values.
+    /// Write the result stored under KEY: a RAW file with the same values, or one plot as CSV.
+    ///
+    /// The format comes from the output's name: `.csv` is CSV (as `export`
+    /// writes it), `.raw` or no extension is RAW, anything else is refused;
+    /// `-o -` writes RAW (CSV with --format csv) to stdout. --format overrides the name.
     Get {
         /// The key (64 lowercase hex characters).
         key: String,
-        /// Output RAW file.
+        /// Output file (`.raw` or `.csv`; `-` for stdout).
         #[arg(short, long)]
         output: PathBuf,
-        /// Layout of the output (default: LTspice binary for LTspice results, ngspice binary otherwise).
+        /// Output format: a RAW layout or csv (default: from the extension; RAW is LTspice
+        /// binary for LTspice results, ngspice binary otherwise).
         #[arg(long, value_enum)]
         format: Option<OutFormat>,
+        /// The plot to write as CSV (0-based).
+        #[arg(long = "plot", value_name = "N", default_value_t = 0)]
+        plot: usize,
     },
 }
 
@@ -83,10 +94,18 @@ enum OutFormat {
     NgspiceAscii,
     Ltspice,
     LtspiceFastaccess,
+    Csv,
 }
 
 fn parse_size_arg(s: &str) -> Result<u64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (e.g. 10GiB, 500MB, 123456)"))
+}
+
+impl CacheArgs {
+    /// `--json` given.
+    pub fn json(&self) -> bool {
+        self.json
+    }
 }
 
 pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
@@ -95,22 +114,22 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
         CacheCommand::Stats => {
             let s = store.stats()?;
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"dir": store.dir(), "entries": s.entries, "raw_bytes": s.raw_bytes,
                            "stored_bytes": s.stored_bytes,
                            "ratio": if s.raw_bytes > 0 { Some(s.stored_bytes as f64 / s.raw_bytes as f64) } else { None }})
-                );
+                )?;
             } else {
-                println!("cache:        {}", store.dir().display());
-                println!("entries:      {}", s.entries);
-                println!("column bytes: {}", s.raw_bytes);
-                println!("stored bytes: {}", s.stored_bytes);
+                outln!("cache:        {}", store.dir().display())?;
+                outln!("entries:      {}", s.entries)?;
+                outln!("column bytes: {}", s.raw_bytes)?;
+                outln!("stored bytes: {}", s.stored_bytes)?;
                 if s.raw_bytes > 0 {
-                    println!(
+                    outln!(
                         "ratio:        {:.3}",
                         s.stored_bytes as f64 / s.raw_bytes as f64
-                    );
+                    )?;
                 }
             }
             Ok(0)
@@ -118,21 +137,21 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
         CacheCommand::Verify => {
             let r = store.verify()?;
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"dir": store.dir(), "checked": r.checked, "ok": r.ok,
                            "removed": r.removed.iter().map(|(p, why)| json!({"path": p, "reason": why})).collect::<Vec<_>>(),
                            "skipped": r.skipped, "stale_temp_files": r.stale_temp_files})
-                );
+                )?;
             } else {
-                println!(
+                outln!(
                     "{} entries checked, {} good, {} corrupt removed",
                     r.checked,
                     r.ok,
                     r.removed.len()
-                );
+                )?;
                 for (p, why) in &r.removed {
-                    println!("  removed {}: {why}", p.display());
+                    outln!("  removed {}: {why}", p.display())?;
                 }
             }
             Ok(if r.removed.is_empty() { 0 } else { 1 })
@@ -140,16 +159,19 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
         CacheCommand::Gc { max_size } => {
             let r = store.gc(*max_size)?;
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"dir": store.dir(), "evicted": r.evicted, "freed_bytes": r.freed_bytes,
                            "entries": r.entries, "stored_bytes": r.stored_bytes})
-                );
+                )?;
             } else {
-                println!(
+                outln!(
                     "evicted {} entries ({} bytes); {} entries, {} bytes left",
-                    r.evicted, r.freed_bytes, r.entries, r.stored_bytes
-                );
+                    r.evicted,
+                    r.freed_bytes,
+                    r.entries,
+                    r.stored_bytes
+                )?;
             }
             Ok(0)
         }
@@ -166,14 +188,7 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
             };
             let store = store.with_options(opts)?;
             let started = std::time::Instant::now();
-            let raw = RawFile::open_with(
-                &p.file,
-                &OpenOptions {
-                    dialect: p.dialect,
-                    strict: true,
-                    ..OpenOptions::default()
-                },
-            )?;
+            let raw = super::open_raw(&p.file, p.dialect, true)?;
             let key = match &p.key {
                 Some(k) => k.clone(),
                 None => {
@@ -198,14 +213,14 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
                 .map(|m| m.len())
                 .unwrap_or(0);
             if a.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"key": key, "file": p.file, "raw_bytes": raw_bytes, "stored_bytes": stored,
                            "seconds": started.elapsed().as_secs_f64()})
-                );
+                )?;
             } else {
-                println!("{key}");
-                eprintln!(
+                outln!("{key}")?;
+                note!(
                     "stored {} ({} column bytes -> {} bytes, ratio {:.3})",
                     p.file.display(),
                     raw_bytes,
@@ -219,33 +234,104 @@ pub fn run(a: &CacheArgs) -> anyhow::Result<i32> {
             key,
             output,
             format,
+            plot,
         } => {
+            let to_stdout = output::is_stdout(output);
+            if to_stdout && a.json {
+                return Err(Fail::new(
+                    Kind::Usage,
+                    "--json and -o - both want stdout: write the output to a file, or leave out --json",
+                )
+                .into());
+            }
+            let format = match format {
+                Some(f) => Some(*f),
+                None if to_stdout => None,
+                None => match super::export::ext_of(output).as_deref() {
+                    Some("csv") => Some(OutFormat::Csv),
+                    Some("raw") | None => None,
+                    Some(ext) => {
+                        return Err(Fail::new(
+                            Kind::Usage,
+                            format!(
+                                "cannot tell the format from '.{ext}' of {}: name it .raw or .csv, \
+                                 or give --format",
+                                output.display()
+                            ),
+                        )
+                        .into())
+                    }
+                },
+            };
             let store = store.with_secret(Secret::from_env());
             let Some(entry) = store.get(key)? else {
-                bail!("no entry under {key} in {}", store.dir().display());
+                return Err(Fail::new(
+                    Kind::Input,
+                    format!("no entry under {key} in {}", store.dir().display()),
+                )
+                .into());
             };
-            let fmt = match format {
-                Some(OutFormat::Ngspice) => RawFormat::NgspiceBinary,
-                Some(OutFormat::NgspiceAscii) => RawFormat::NgspiceAscii,
-                Some(OutFormat::Ltspice) => RawFormat::LtspiceBinary,
-                Some(OutFormat::LtspiceFastaccess) => RawFormat::LtspiceFastAccess,
-                None if entry.result.dialect == Dialect::Ltspice => RawFormat::LtspiceBinary,
-                None => RawFormat::NgspiceBinary,
-            };
-            raw_stream::write_file(output, fmt, &entry.result.plots)?;
-            if a.json {
-                println!(
-                    "{}",
-                    json!({"key": key, "output": output, "plots": entry.result.plots.len()})
-                );
+            let plots = &entry.result.plots;
+            let mut w = Sink::create(output)?;
+            let what = if format == Some(OutFormat::Csv) {
+                let Some(p) = plots.get(*plot) else {
+                    return Err(Fail::new(
+                        Kind::Usage,
+                        format!("no plot {plot} in entry {key} (it has {})", plots.len()),
+                    )
+                    .into());
+                };
+                write_csv(&mut w, p)?;
+                format!("plot {plot} as CSV, {} points", p.len())
             } else {
-                eprintln!(
-                    "wrote {} ({} plot(s))",
-                    output.display(),
-                    entry.result.plots.len()
-                );
+                let fmt = match format {
+                    Some(OutFormat::Ngspice) => RawFormat::NgspiceBinary,
+                    Some(OutFormat::NgspiceAscii) => RawFormat::NgspiceAscii,
+                    Some(OutFormat::Ltspice) => RawFormat::LtspiceBinary,
+                    Some(OutFormat::LtspiceFastaccess) => RawFormat::LtspiceFastAccess,
+                    _ if entry.result.dialect == Dialect::Ltspice => RawFormat::LtspiceBinary,
+                    _ => RawFormat::NgspiceBinary,
+                };
+                for p in plots {
+                    raw_stream::write_plot(&mut w, fmt, p)
+                        .with_context(|| format!("plot '{}'", p.header.plotname))?;
+                }
+                format!("{} plot(s)", plots.len())
+            };
+            w.finish()?;
+            if a.json {
+                outln!(
+                    "{}",
+                    json!({"key": key, "output": output, "plots": plots.len(),
+                           "format": if format == Some(OutFormat::Csv) { "csv" } else { "raw" }})
+                )?;
+            } else if !to_stdout {
+                note!("wrote {} ({what})", output.display());
             }
             Ok(0)
         }
     }
+}
+
+/// One plot of a cached result as CSV, as `export` writes it.
+fn write_csv(w: &mut Sink, p: &waveform::Plot) -> anyhow::Result<()> {
+    let stepped = p.steps.count() > 1;
+    let names = super::csv::column_names(
+        p.header
+            .variables
+            .iter()
+            .zip(&p.columns)
+            .map(|(v, c)| (v.name.clone(), c.is_complex())),
+        stepped,
+    );
+    w.write_all(super::csv::header_line(&names).as_bytes())?;
+    let vars: Vec<usize> = (0..p.columns.len()).collect();
+    let mut line = String::new();
+    for i in 0..p.len() {
+        line.clear();
+        let step = stepped.then(|| p.steps.step_of(i as u64));
+        super::csv::push_row(&mut line, &p.columns, &vars, i, step);
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
 }

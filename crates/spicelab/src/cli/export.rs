@@ -1,13 +1,12 @@
 //! `spicelab export`.
 
-use super::{progress, OpenArgs};
-use anyhow::{bail, Context};
+use super::out::{note, Fail, Kind};
+use super::output::{self, Sink};
+use super::{csv, progress, OpenArgs};
 use clap::{Args, ValueEnum};
-use raw_stream::atomic::AtomicFile;
 use raw_stream::Chunk;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use waveform::Column;
+use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
@@ -18,7 +17,9 @@ enum Format {
 pub struct ExportArgs {
     #[command(flatten)]
     open: OpenArgs,
-    /// Output file (`-` for stdout). Written to a temporary name and renamed when complete.
+    /// Output file (`-` for stdout). Written to a temporary name and renamed when complete;
+    /// a device or FIFO is written in place, a symlink followed, a replaced file keeps its
+    /// mode. It may not be the input file.
     #[arg(short, long)]
     output: PathBuf,
     /// Plot to export (0-based).
@@ -27,50 +28,39 @@ pub struct ExportArgs {
     /// Only these vectors (repeatable); the scale is always included when the plot has one.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
-    /// Output format (taken from the extension of --output when not given).
+    /// Output format (taken from the extension of --output when not given: .csv or none is CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
 }
 
-/// Shortest text that reads back to the same f64 (`ryu`; `NaN`, `inf`, `-inf`
-/// for the non-finite values).
-pub fn fmt_f64(x: f64, out: &mut String) {
-    if x.is_finite() {
-        out.push_str(ryu::Buffer::new().format_finite(x));
-    } else {
-        push_non_finite(x.is_nan(), x > 0.0, out);
-    }
-}
-
-/// Shortest text that reads back to the same f32.
-fn fmt_f32(x: f32, out: &mut String) {
-    if x.is_finite() {
-        out.push_str(ryu::Buffer::new().format_finite(x));
-    } else {
-        push_non_finite(x.is_nan(), x > 0.0, out);
-    }
-}
-
-fn push_non_finite(nan: bool, positive: bool, out: &mut String) {
-    out.push_str(match (nan, positive) {
-        (true, _) => "NaN",
-        (false, true) => "inf",
-        (false, false) => "-inf",
-    });
+/// The format named by the output's extension (`.csv`, or no extension:
+/// CSV), for `export` and `cache get`.
+pub fn ext_of(path: &std::path::Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
     let format = match a.format {
         Some(f) => f,
-        None => match a.output.extension().and_then(|e| e.to_str()) {
+        None if output::is_stdout(&a.output) => Format::Csv,
+        None => match ext_of(&a.output).as_deref() {
             Some("csv") | None => Format::Csv,
-            _ if a.output == Path::new("-") => Format::Csv,
-            Some(ext) => bail!(
-                "cannot tell the format from '.{ext}': give --format csv (HDF5 export comes with the hdf5 feature)"
-            ),
+            Some(ext) => {
+                return Err(Fail::new(
+                    Kind::Usage,
+                    format!(
+                        "cannot tell the format from '.{ext}' of {}: name it .csv or give --format csv \
+                         (HDF5 export comes with the hdf5 feature)",
+                        a.output.display()
+                    ),
+                )
+                .into())
+            }
         },
     };
     let Format::Csv = format;
+    output::refuse_input_as_output(&a.output, &a.open.file)?;
     let raw = a.open.open()?;
     let plot = raw.plot(a.plot)?;
     let info = plot.info();
@@ -100,104 +90,47 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
     let steps = plot.steps()?;
     let stepped = steps.count() > 1;
 
-    let to_stdout = a.output == Path::new("-");
-    let tmp = if to_stdout {
-        None
-    } else {
-        Some(
-            AtomicFile::create(&a.output)
-                .with_context(|| format!("cannot create {}", a.output.display()))?,
-        )
-    };
-    let sink: Box<dyn Write> = match &tmp {
-        Some(t) => Box::new(t.file()),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut w = BufWriter::with_capacity(1 << 20, sink);
-    let mut line = String::new();
-    let mut names = Vec::new();
-    if stepped {
-        names.push("step".to_string());
-    }
-    for &v in &vars {
-        let name = &info.header.variables[v].name;
-        if info.types[v].is_complex() {
-            names.push(format!("re({name})"));
-            names.push(format!("im({name})"));
-        } else {
-            names.push(name.clone());
-        }
-    }
-    line.push_str(
-        &names
-            .iter()
-            .map(|n| csv_field(n))
-            .collect::<Vec<_>>()
-            .join(","),
+    let mut w = Sink::create(&a.output)?;
+    let names = csv::column_names(
+        vars.iter().map(|&v| {
+            (
+                info.header.variables[v].name.clone(),
+                info.types[v].is_complex(),
+            )
+        }),
+        stepped,
     );
-    line.push('\n');
-    w.write_all(line.as_bytes())?;
+    w.write_all(csv::header_line(&names).as_bytes())?;
 
     let bar = progress::bytes_bar(
         info.data_end - info.data_offset,
-        progress_on && !to_stdout,
+        progress_on && !w.is_stdout(),
         "export",
     );
     let per_point = (info.data_end - info.data_offset) / info.complete_points.max(1);
     let select = (vars.len() != info.header.variables.len()).then(|| vars.clone());
     let mut it = plot.chunks_of(1 << 14, select);
     let mut chunk = Chunk::default();
+    let mut line = String::new();
     while it.fill(&mut chunk)? {
         for i in 0..chunk.len {
             line.clear();
-            if stepped {
-                line.push_str(&steps.step_of(chunk.start + i as u64).to_string());
-                line.push(',');
-            }
-            for (k, &v) in vars.iter().enumerate() {
-                if k > 0 {
-                    line.push(',');
-                }
-                match &chunk.columns[v] {
-                    Column::C64(_) | Column::C32(_) => {
-                        let z = chunk.columns[v].get_complex(i).unwrap_or_default();
-                        fmt_f64(z.re, &mut line);
-                        line.push(',');
-                        fmt_f64(z.im, &mut line);
-                    }
-                    // f32 printed as f32 text: reads back to the same f32 bits
-                    Column::F32(c) => fmt_f32(c[i], &mut line),
-                    col => fmt_f64(col.get_f64(i).unwrap_or(f64::NAN), &mut line),
-                }
-            }
-            line.push('\n');
+            let step = stepped.then(|| steps.step_of(chunk.start + i as u64));
+            csv::push_row(&mut line, &chunk.columns, &vars, i, step);
             w.write_all(line.as_bytes())?;
         }
         bar.set_position((chunk.start + chunk.len as u64) * per_point);
     }
-    w.flush()?;
-    drop(w);
+    let to_stdout = w.is_stdout();
+    w.finish()?;
     bar.finish_and_clear();
-    if let Some(t) = tmp {
-        t.commit()
-            .with_context(|| format!("cannot write {}", a.output.display()))?;
-        eprintln!(
+    if !to_stdout {
+        note!(
             "wrote {} ({} points x {} columns)",
             a.output.display(),
             info.complete_points,
             names.len()
         );
     }
-    for w in raw.warnings() {
-        eprintln!("warning: {w}");
-    }
     Ok(0)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

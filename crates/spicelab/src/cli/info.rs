@@ -1,5 +1,6 @@
 //! `spicelab info`.
 
+use super::out::outln;
 use super::OpenArgs;
 use clap::Args;
 use serde_json::{json, Value};
@@ -8,9 +9,16 @@ use serde_json::{json, Value};
 pub struct InfoArgs {
     #[command(flatten)]
     open: OpenArgs,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
+}
+
+impl InfoArgs {
+    /// `--json` given.
+    pub fn json(&self) -> bool {
+        self.json
+    }
 }
 
 pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
@@ -58,26 +66,26 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
         "warnings": warnings,
     });
     if a.json {
-        println!("{doc}");
+        outln!("{doc}")?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{}: {} {}, {} bytes, {} plot(s)",
         raw.path().display(),
         raw.dialect(),
         raw.encoding().name(),
         raw.size(),
         raw.plots().len()
-    );
+    )?;
     for p in doc["plots"].as_array().into_iter().flatten() {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "plot {}: {}",
             p["index"],
             p["plotname"].as_str().unwrap_or("")
-        );
-        println!("  title:  {}", p["title"].as_str().unwrap_or(""));
-        println!(
+        )?;
+        outln!("  title:  {}", p["title"].as_str().unwrap_or(""))?;
+        outln!(
             "  flags:  {}",
             p["flags"]
                 .as_array()
@@ -87,35 +95,34 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
                     .collect::<Vec<_>>()
                     .join(" "))
                 .unwrap_or_default()
-        );
-        println!(
+        )?;
+        outln!(
             "  points: {} declared, {} complete; data at byte {}",
-            p["points"], p["complete_points"], p["data_offset"]
-        );
+            p["points"],
+            p["complete_points"],
+            p["data_offset"]
+        )?;
         if p["steps"].as_u64().unwrap_or(1) > 1 {
-            println!("  steps:  {} of {} points", p["steps"], p["step_points"]);
+            outln!("  steps:  {} of {} points", p["steps"], p["step_points"])?;
             for (k, sp) in p["step_params"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .enumerate()
             {
-                println!("          step {k}: {sp}");
+                outln!("          step {k}: {sp}")?;
             }
         }
-        println!("  variables:");
+        outln!("  variables:")?;
         for v in p["variables"].as_array().into_iter().flatten() {
-            println!(
+            outln!(
                 "    {:>4}  {:<24} {:<16} {}",
                 v["index"],
                 v["name"].as_str().unwrap_or(""),
                 v["kind"].as_str().unwrap_or(""),
                 v["unit"].as_str().unwrap_or("")
-            );
+            )?;
         }
-    }
-    for w in &warnings {
-        eprintln!("warning: {w}");
     }
     Ok(0)
 }

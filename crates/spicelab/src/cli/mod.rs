@@ -1,12 +1,18 @@
 //! Command-line parsing and dispatch.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use out::{Fail, Kind};
+use raw_stream::{RawError, RawFile};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use waveform::Dialect;
 
 mod cache;
+mod csv;
 mod export;
 mod info;
+mod out;
+mod output;
 mod progress;
 mod stats;
 
@@ -22,8 +28,14 @@ mod stats;
 ///   spicelab export ac.raw -o ac.csv     # complex values as re(..), im(..) columns
 ///   spicelab cache put tran.raw          # prints the key it stored
 ///   spicelab cache get KEY -o back.raw
+///   spicelab cache get KEY -o tran.csv   # one plot as CSV, as export writes it
 ///
-/// Exit codes: 0 success, 1 a check failed, 2 usage or input error.
+/// Outputs (-o) are written to a temporary file and renamed into place; a
+/// device or a FIFO is written in place, a symlink is followed, a replaced
+/// file keeps its permissions; `-o -` is stdout.
+///
+/// Exit codes: 0 success (also when a reader such as `head` closes stdout
+/// early), 1 a check failed, 2 usage or input error.
 #[derive(Debug, Parser)]
 #[command(
     name = "spicelab",
@@ -35,10 +47,10 @@ pub struct Cli {
     /// More log output (-v: debug, -vv: trace). SPICELAB_LOG takes an env filter instead.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
-    /// Only errors on stderr.
+    /// Only errors on stderr: no warnings, no `wrote`/`stored`/speed lines.
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Colour in logs and progress bars.
+    /// Colour in logs and progress bars (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
     #[command(subcommand)]
@@ -84,7 +96,8 @@ enum Command {
 pub struct OpenArgs {
     /// The RAW file (.raw, .qraw).
     pub file: PathBuf,
-    /// Force the dialect instead of detecting it (ngspice, xyce, ltspice, qspice).
+    /// Force the dialect instead of detecting it (ngspice, xyce, ltspice, qspice); a warning
+    /// says so when its layout does not fit the data and the detected one does.
     #[arg(long, value_parser = parse_dialect)]
     pub dialect: Option<waveform::Dialect>,
     /// Treat a file cut short as an error rather than a warning.
@@ -98,38 +111,187 @@ pub(crate) fn parse_dialect(s: &str) -> Result<waveform::Dialect, String> {
 }
 
 impl OpenArgs {
-    pub fn open(&self) -> anyhow::Result<raw_stream::RawFile> {
-        let opts = raw_stream::OpenOptions {
-            dialect: self.dialect,
-            strict: self.strict,
-            ..raw_stream::OpenOptions::default()
-        };
-        Ok(raw_stream::RawFile::open_with(&self.file, &opts)?)
+    pub fn open(&self) -> anyhow::Result<RawFile> {
+        open_raw(&self.file, self.dialect, self.strict)
     }
 }
 
-fn init_logging(cli: &Cli) {
-    use tracing_subscriber::EnvFilter;
-    let filter = match std::env::var("SPICELAB_LOG") {
-        Ok(f) => EnvFilter::new(f),
-        Err(_) => EnvFilter::new(match (cli.quiet, cli.verbose) {
-            (true, _) => "error",
-            (false, 0) => "warn",
-            (false, 1) => "debug",
-            _ => "trace",
-        }),
+impl Command {
+    /// `--json` given: errors are a JSON object on stdout too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Info(a) => a.json(),
+            Command::Stats(a) => a.json(),
+            Command::Export(_) => false,
+            Command::Cache(a) => a.json(),
+        }
+    }
+}
+
+/// Opens a RAW file; a file that is no RAW file at all says so, and a forced
+/// dialect that does not fit the data gets a warning.
+pub(crate) fn open_raw(
+    path: &Path,
+    dialect: Option<Dialect>,
+    strict: bool,
+) -> anyhow::Result<RawFile> {
+    let opts = raw_stream::OpenOptions {
+        dialect,
+        strict,
+        ..raw_stream::OpenOptions::default()
     };
-    let ansi = match cli.color {
+    match RawFile::open_with(path, &opts) {
+        Ok(raw) => {
+            if let Some(forced) = dialect {
+                if !fits(&raw) {
+                    warn_if_misfit(path, forced);
+                }
+            }
+            Ok(raw)
+        }
+        Err(e) => {
+            if let RawError::Header { plot: 0, .. } = &e {
+                if let Some(why) = not_raw(path) {
+                    let msg = format!("{}: not a RAW file ({why})", path.display());
+                    return Err(Fail::new(Kind::Input, msg).into());
+                }
+            }
+            if let (Some(forced), false) = (dialect, matches!(e, RawError::Io { .. })) {
+                warn_if_misfit(path, forced);
+            }
+            Err(Fail::wrap(Kind::Input, e).into())
+        }
+    }
+}
+
+/// The header lines of a RAW file (compared lower-case at a line start).
+const RAW_KEYS: [&str; 11] = [
+    "title:",
+    "date:",
+    "plotname:",
+    "flags:",
+    "no. variables:",
+    "no. points:",
+    "variables:",
+    "binary:",
+    "values:",
+    "command:",
+    "offset:",
+];
+
+/// Why `path` is not a RAW file at all (`None`: it looks like one, broken).
+fn not_raw(path: &Path) -> Option<String> {
+    let mut head = Vec::new();
+    let n = std::fs::File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .ok()?;
+    if n == 0 {
+        return Some("the file is empty".into());
+    }
+    // UTF-16LE headers: drop the zero bytes
+    head.retain(|&b| b != 0);
+    let text = String::from_utf8_lossy(&head);
+    let raw_like = text.lines().any(|l| {
+        let l = l.trim_start().to_ascii_lowercase();
+        RAW_KEYS.iter().any(|k| l.starts_with(k))
+    });
+    (!raw_like).then(|| {
+        format!(
+            "no RAW header line such as 'Title:', 'Plotname:' or 'Variables:' in its first {n} bytes"
+        )
+    })
+}
+
+/// True when the plots' layout accounts for the file's bytes: nothing cut
+/// short, nothing left over after the last plot.
+fn fits(raw: &RawFile) -> bool {
+    raw.warnings().is_empty() && raw.plots().iter().all(|p| !p.truncated)
+}
+
+/// Warns when the file fits the dialect its header says but not `forced`.
+fn warn_if_misfit(path: &Path, forced: Dialect) {
+    // quietly: this second look must not repeat the warnings of the first
+    let detected =
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            RawFile::open_with(path, &raw_stream::OpenOptions::default())
+        });
+    let Ok(detected) = detected else { return };
+    if detected.dialect() != forced && fits(&detected) {
+        tracing::warn!(
+            "{}: --dialect {} does not fit this file: with {}'s layout the data do not fill the \
+             file as its header declares, while {} (the dialect detected from the header) fits \
+             it exactly; the values read as {} are probably wrong",
+            path.display(),
+            forced.name(),
+            forced.name(),
+            detected.dialect().name(),
+            forced.name()
+        );
+    }
+}
+
+/// Whether to colour stderr: `--color`, else a terminal without NO_COLOR.
+fn use_ansi(color: Color) -> bool {
+    match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal(),
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Log lines as `warning: ...`, `error: ...`: the same words as the
+/// program's own error line.
+struct Plain {
+    ansi: bool,
+}
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        use tracing::Level;
+        let level = *event.metadata().level();
+        let word = match level {
+            Level::ERROR => "error",
+            Level::WARN => "warning",
+            Level::INFO => "note",
+            Level::DEBUG => "debug",
+            Level::TRACE => "trace",
+        };
+        write!(w, "{}: ", out::label(word, self.ansi))?;
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
+}
+
+fn init_logging(cli: &Cli, ansi: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    // -q wins over SPICELAB_LOG: quiet means quiet
+    let filter = match std::env::var("SPICELAB_LOG") {
+        Ok(f) if !cli.quiet => EnvFilter::new(f),
+        _ => EnvFilter::new(level),
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
-        .with_target(false)
-        .without_time()
+        .event_format(Plain { ansi })
         .try_init();
 }
 
@@ -138,11 +300,27 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            if !e.use_stderr() {
+                // --help, --version
+                let _ = e.print();
+                return 0;
+            }
+            if std::env::args_os().any(|a| a == "--json") {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("");
+                let msg = first.strip_prefix("error: ").unwrap_or(first);
+                let _ = out::line(format_args!(
+                    "{}",
+                    serde_json::json!({"error": msg, "kind": Kind::Usage.name()})
+                ));
+            }
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return 2;
         }
     };
-    init_logging(&cli);
+    out::set_quiet(cli.quiet);
+    let ansi = use_ansi(cli.color);
+    init_logging(&cli, ansi);
     // a progress bar only ever shows on a terminal (see progress::bytes_bar)
     let show_progress = !cli.quiet;
     let result = match &cli.command {
@@ -153,8 +331,18 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // `spicelab info f.raw | head -1`: the reader has what it wanted
+        Err(e) if out::is_closed_stdout(&e) => 0,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let msg = out::message(&e);
+            let kind = out::kind_of(&e);
+            out::error_line(&msg, ansi);
+            if cli.command.json() {
+                let _ = out::line(format_args!(
+                    "{}",
+                    serde_json::json!({"error": msg, "kind": kind.name()})
+                ));
+            }
             2
         }
     }

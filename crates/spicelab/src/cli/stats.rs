@@ -1,5 +1,6 @@
 //! `spicelab stats`.
 
+use super::out::{note, outln};
 use super::{progress, OpenArgs};
 use clap::Args;
 use serde_json::json;
@@ -15,7 +16,7 @@ pub struct StatsArgs {
     /// Only this vector (repeatable), e.g. --var 'v(out)'.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
-    /// One JSON object on stdout (documented in docs/cli.md).
+    /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
 }
@@ -24,18 +25,23 @@ fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.6e}")).unwrap_or_else(|| "-".into())
 }
 
-fn print_table(vectors: &[VectorStats], indent: &str) {
-    println!(
+fn print_table(vectors: &[VectorStats], indent: &str) -> std::io::Result<()> {
+    outln!(
         "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
-        "vector", "unit", "min", "max", "mean", "rms"
-    );
+        "vector",
+        "unit",
+        "min",
+        "max",
+        "mean",
+        "rms"
+    )?;
     for v in vectors {
         let name = if v.of == "magnitude" {
             format!("|{}|", v.name)
         } else {
             v.name.clone()
         };
-        println!(
+        outln!(
             "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
             name,
             v.unit,
@@ -43,7 +49,15 @@ fn print_table(vectors: &[VectorStats], indent: &str) {
             fmt(v.max),
             fmt(v.mean),
             fmt(v.rms)
-        );
+        )?;
+    }
+    Ok(())
+}
+
+impl StatsArgs {
+    /// `--json` given.
+    pub fn json(&self) -> bool {
+        self.json
     }
 }
 
@@ -70,11 +84,11 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
             "seconds": seconds,
             "warnings": warnings,
         });
-        println!("{doc}");
+        outln!("{doc}")?;
         return Ok(0);
     }
     for p in &s.plots {
-        println!(
+        outln!(
             "plot {}: {} ({} points{})",
             p.index,
             p.plotname,
@@ -84,28 +98,25 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
             } else {
                 String::new()
             }
-        );
-        print_table(&p.vectors, "  ");
+        )?;
+        print_table(&p.vectors, "  ")?;
         for st in &p.step_stats {
             let params: Vec<String> = st.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            println!(
+            outln!(
                 "  step {} ({} points) {}",
                 st.step,
                 st.points,
                 params.join(" ")
-            );
-            print_table(&st.vectors, "    ");
+            )?;
+            print_table(&st.vectors, "    ")?;
         }
-        println!();
+        outln!()?;
     }
-    eprintln!(
+    note!(
         "{} bytes in {:.3} s ({:.1} MB/s)",
         raw.size(),
         seconds,
         raw.size() as f64 / seconds.max(1e-9) / 1e6
     );
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
     Ok(0)
 }

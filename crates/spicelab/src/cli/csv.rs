@@ -1,0 +1,126 @@
+//! CSV text of plots: one header row, one row per point, values exact.
+//! Used by `export` (streaming chunks of a RAW file) and `cache get`
+//! (a plot held by the cache).
+
+use std::fmt::Write as _;
+use waveform::Column;
+
+/// Shortest text that reads back to the same f64 (`ryu`; `NaN`, `inf`, `-inf`
+/// for the non-finite values).
+pub fn fmt_f64(x: f64, out: &mut String) {
+    if x.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(x));
+    } else {
+        push_non_finite(x.is_nan(), x > 0.0, out);
+    }
+}
+
+/// Shortest text that reads back to the same f32.
+fn fmt_f32(x: f32, out: &mut String) {
+    if x.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(x));
+    } else {
+        push_non_finite(x.is_nan(), x > 0.0, out);
+    }
+}
+
+fn push_non_finite(nan: bool, positive: bool, out: &mut String) {
+    out.push_str(match (nan, positive) {
+        (true, _) => "NaN",
+        (false, true) => "inf",
+        (false, false) => "-inf",
+    });
+}
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The column names of the CSV: `step` first when stepped, then each
+/// selected variable, a complex one as `re(NAME)` and `im(NAME)`.
+pub fn column_names(names: impl IntoIterator<Item = (String, bool)>, stepped: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if stepped {
+        out.push("step".to_string());
+    }
+    for (name, complex) in names {
+        if complex {
+            out.push(format!("re({name})"));
+            out.push(format!("im({name})"));
+        } else {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The header row (with its line end).
+pub fn header_line(names: &[String]) -> String {
+    let mut line = names.iter().map(|n| field(n)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// Appends the row of point `i` of `columns` (indexed by variable; only
+/// those in `vars` are read), with its step number first when given.
+pub fn push_row(
+    line: &mut String,
+    columns: &[Column],
+    vars: &[usize],
+    i: usize,
+    step: Option<usize>,
+) {
+    if let Some(s) = step {
+        let _ = write!(line, "{s},");
+    }
+    for (k, &v) in vars.iter().enumerate() {
+        if k > 0 {
+            line.push(',');
+        }
+        match &columns[v] {
+            c @ (Column::C64(_) | Column::C32(_)) => {
+                let z = c.get_complex(i).unwrap_or_default();
+                fmt_f64(z.re, line);
+                line.push(',');
+                fmt_f64(z.im, line);
+            }
+            // f32 printed as f32 text: reads back to the same f32 bits
+            Column::F32(c) => fmt_f32(c[i], line),
+            col => fmt_f64(col.get_f64(i).unwrap_or(f64::NAN), line),
+        }
+    }
+    line.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_exact_and_complex_splits_in_two() {
+        let cols = vec![
+            Column::F64(vec![0.1, 1e-300]),
+            Column::F32(vec![0.1f32, f32::NAN]),
+            Column::C64(vec![
+                waveform::Complex64 { re: 1.5, im: -0.0 },
+                waveform::Complex64 {
+                    re: f64::INFINITY,
+                    im: f64::NEG_INFINITY,
+                },
+            ]),
+        ];
+        let mut line = String::new();
+        push_row(&mut line, &cols, &[0, 1, 2], 0, None);
+        push_row(&mut line, &cols, &[0, 2], 1, Some(3));
+        assert_eq!(line, "0.1,0.1,1.5,-0.0\n3,1e-300,inf,-inf\n");
+        let names = column_names([("time".into(), false), ("v(a,b)".into(), true)], true);
+        assert_eq!(
+            header_line(&names),
+            "step,time,\"re(v(a,b))\",\"im(v(a,b))\"\n"
+        );
+    }
+}
