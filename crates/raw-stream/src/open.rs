@@ -13,6 +13,9 @@ use waveform::{Dialect, Encoding, PlotHeader, SimResult, Steps, ValueType};
 /// The most steps a stepped plot may have (its step index is held in memory).
 pub const MAX_STEPS: usize = 1 << 22;
 
+/// The dialect reason when [`OpenOptions::dialect`] is set.
+const FORCED: &str = "forced by the caller";
+
 /// Default size of the window through which data are read (bytes).
 pub const DEFAULT_WINDOW: usize = 1 << 20;
 
@@ -127,6 +130,8 @@ pub(crate) struct Inner {
     pub source: Box<dyn Source>,
     pub size: u64,
     pub dialect: Dialect,
+    /// Why the dialect is what it is (the signs of the header, or forced).
+    pub dialect_reason: String,
     pub utf16: bool,
     pub plots: Vec<PlotInfo>,
     pub warnings: Vec<Warning>,
@@ -203,6 +208,7 @@ impl RawFile {
             source,
             size,
             dialect: options.dialect.unwrap_or_default(),
+            dialect_reason: String::from(FORCED),
             utf16: false,
             plots: Vec::new(),
             warnings: Vec::new(),
@@ -230,6 +236,15 @@ impl RawFile {
     /// The dialect (detected or forced).
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
+    }
+
+    /// Why the reader took the file for its dialect: the signs of the first
+    /// header it used (`"Command: line names LTspice"`, `"UTF-16 header
+    /// (LTspice)"`, `"no Command: line; upper-case names (V(OUT),
+    /// VIN#branch), ... of Xyce"`), or `"forced by the caller"` when
+    /// [`OpenOptions::dialect`] was set.
+    pub fn dialect_reason(&self) -> &str {
+        &self.inner.dialect_reason
     }
 
     /// True when the headers are UTF-16LE text.
@@ -389,7 +404,7 @@ impl Scan<'_> {
             if index == 0 {
                 self.f.utf16 = parsed.utf16;
                 if self.f.options.dialect.is_none() {
-                    self.f.dialect = header::detect_dialect(&parsed);
+                    (self.f.dialect, self.f.dialect_reason) = header::detect_dialect(&parsed);
                 }
             }
             let (info, next) = match parsed.encoding {

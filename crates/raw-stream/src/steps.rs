@@ -6,7 +6,7 @@ use crate::error::RawError;
 use crate::open::MAX_STEPS;
 use crate::plot::PlotRef;
 use std::sync::Arc;
-use waveform::Steps;
+use waveform::{Dialect, Steps, VarKind};
 
 /// Finds step boundaries in a stream of scale values: a new step starts
 /// where the scale moves against the sweep's direction (the direction of its
@@ -73,13 +73,18 @@ impl PlotRef {
         Ok(steps)
     }
 
+    /// The name of the stepped parameter when this is a QSPICE stepped
+    /// `.op`: variable 0 of type `parameter`.
+    fn qspice_parameter(&self) -> Option<String> {
+        let v0 = self.info().header.variables.first()?;
+        (self.file.inner.dialect == Dialect::Qspice && v0.kind == VarKind::Parameter)
+            .then(|| v0.name.clone())
+    }
+
     fn compute_steps(&self) -> Result<Steps, RawError> {
         let info = self.info();
         let inner = &self.file.inner;
         let total = info.complete_points;
-        if !info.header.flags.stepped {
-            return Ok(Steps::single(total));
-        }
         let too_many = || {
             inner.data_err(
                 info.index,
@@ -87,6 +92,37 @@ impl PlotRef {
                 format!("more than {MAX_STEPS} steps: not a stepped run"),
             )
         };
+        if let Some(param) = self.qspice_parameter() {
+            // QSPICE stepped .op: no `stepped` flag, one point per step,
+            // variable 0 holds the stepped value
+            if total > MAX_STEPS as u64 {
+                return Err(too_many());
+            }
+            let values = self.chunks_of(1 << 16, Some(vec![0])).try_fold(
+                Vec::with_capacity(total as usize),
+                |mut acc, chunk| {
+                    let chunk = chunk?;
+                    let col = &chunk.columns[0];
+                    acc.extend((0..col.len()).map(|i| col.get_f64(i).unwrap_or(f64::NAN)));
+                    Ok::<_, RawError>(acc)
+                },
+            )?;
+            let mut starts: Vec<u64> = (0..total).collect();
+            if starts.is_empty() {
+                starts.push(0);
+            }
+            return Ok(Steps {
+                starts,
+                total,
+                params: values
+                    .into_iter()
+                    .map(|v| vec![(param.clone(), v)])
+                    .collect(),
+            });
+        }
+        if !info.header.flags.stepped {
+            return Ok(Steps::single(total));
+        }
         let starts = if !info.header.has_scale() {
             // stepped .op / .tf: one point per step
             if total > MAX_STEPS as u64 {

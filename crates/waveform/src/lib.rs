@@ -190,6 +190,9 @@ pub enum VarKind {
     Power,
     /// Any other type word; its text is in [`Variable::type_name`].
     Other,
+    /// `parameter`: the stepped parameter of a QSPICE stepped `.op`, one
+    /// value per point (no unit). Last, as the cache stores kinds by position.
+    Parameter,
 }
 
 impl VarKind {
@@ -207,6 +210,7 @@ impl VarKind {
             "gain" | "transfer" => VarKind::Gain,
             "temp-sweep" | "temperature" | "temp" => VarKind::Temperature,
             "power" => VarKind::Power,
+            "parameter" => VarKind::Parameter,
             _ => VarKind::Other,
         }
     }
@@ -225,6 +229,7 @@ impl VarKind {
             VarKind::Temperature => "temperature",
             VarKind::Power => "power",
             VarKind::Other => "other",
+            VarKind::Parameter => "parameter",
         }
     }
 
@@ -242,6 +247,7 @@ impl VarKind {
             VarKind::Temperature => "degC",
             VarKind::Power => "W",
             VarKind::Other => "",
+            VarKind::Parameter => "",
         }
     }
 
@@ -666,6 +672,23 @@ mod tests {
         assert_eq!(VarKind::from_type_name("current").unit(), "A");
         assert_eq!(VarKind::from_type_name("weird"), VarKind::Other);
         assert!(VarKind::Frequency.is_scale());
+        let p = VarKind::from_type_name("parameter");
+        assert_eq!(p, VarKind::Parameter);
+        assert_eq!((p.name(), p.unit(), p.is_scale()), ("parameter", "", false));
+        assert_eq!(
+            serde_json::to_string(&p).ok().as_deref(),
+            Some("\"parameter\"")
+        );
+    }
+
+    /// The cache stores a kind by its position in the enum: the kinds that
+    /// existed before `Parameter` keep theirs, `Parameter` comes last.
+    #[test]
+    fn kind_positions_are_stable() {
+        assert_eq!(VarKind::Time as u8, 0);
+        assert_eq!(VarKind::Power as u8, 9);
+        assert_eq!(VarKind::Other as u8, 10);
+        assert_eq!(VarKind::Parameter as u8, 11);
     }
 
     #[test]

@@ -23,6 +23,8 @@ impl InfoArgs {
 
 pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
     let raw = a.open.open()?;
+    // shown by `spicelab info -v`
+    tracing::debug!("dialect {}: {}", raw.dialect(), raw.dialect_reason());
     let mut plots = Vec::new();
     for p in 0..raw.plots().len() {
         let plot = raw.plot(p)?;
