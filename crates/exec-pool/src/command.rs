@@ -84,7 +84,11 @@ impl Tail {
     /// The last `n` non-empty lines, joined with `" | "`.
     pub fn last_lines(&self, n: usize) -> String {
         let text = self.text();
-        let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .collect();
         lines[lines.len().saturating_sub(n)..].join(" | ")
     }
 }
@@ -375,7 +379,9 @@ impl CommandJob {
 
         let deadline = self.timeout.and_then(|t| start.checked_add(t));
         let end = loop {
-            let wait = deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()).min(POLL));
+            let wait = deadline.map_or(POLL, |d| {
+                d.saturating_duration_since(Instant::now()).min(POLL)
+            });
             match exited.recv_timeout(wait) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => break End::Exited,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -454,7 +460,10 @@ fn spawn_exit_waiter(pid: u32) -> io::Result<Receiver<()>> {
         .name(format!("exec-pool-wait-{pid}"))
         .spawn(move || {
             loop {
-                match waitid(WaitId::Pid(target), WaitIdOptions::EXITED | WaitIdOptions::NOWAIT) {
+                match waitid(
+                    WaitId::Pid(target),
+                    WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+                ) {
                     Err(rustix::io::Errno::INTR) => continue,
                     Ok(_) => break,
                     Err(e) => {
@@ -520,7 +529,8 @@ impl TailBuf {
         }
         if chunk.len() >= self.cap {
             self.data.clear();
-            self.data.extend_from_slice(&chunk[chunk.len() - self.cap..]);
+            self.data
+                .extend_from_slice(&chunk[chunk.len() - self.cap..]);
         } else {
             self.data.extend_from_slice(chunk);
             if self.data.len() > 2 * self.cap {
@@ -563,7 +573,10 @@ impl TailReader {
                 loop {
                     match pipe.read(&mut chunk) {
                         Ok(0) => break,
-                        Ok(n) => shared.lock().unwrap_or_else(PoisonError::into_inner).push(&chunk[..n]),
+                        Ok(n) => shared
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(&chunk[..n]),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => break,
                     }
@@ -576,8 +589,14 @@ impl TailReader {
     /// What was read, after end of file or at `deadline` (a process outside
     /// the group may still hold the pipe open).
     fn finish(self, deadline: Instant) -> Tail {
-        let _ = self.done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
-        let tail = self.buf.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let _ = self
+            .done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let tail = self
+            .buf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         tail
     }
 }

@@ -163,7 +163,10 @@ impl Pool {
         let slots: Vec<Mutex<Option<F>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
         let total = slots.len();
         let started = Instant::now();
-        let tracker = self.observer.as_ref().map(|o| Tracker::new(total, started, o.as_ref()));
+        let tracker = self
+            .observer
+            .as_ref()
+            .map(|o| Tracker::new(total, started, o.as_ref()));
         let next = AtomicUsize::new(0);
         let cancel = &self.cancel;
         let workers = self.workers.min(total).max(1);
@@ -184,7 +187,9 @@ impl Pool {
                             let result = run_one(index, job, cancel);
                             if let Some(tracker) = &tracker {
                                 let status = &result.status;
-                                if catch_unwind(AssertUnwindSafe(|| tracker.record(status))).is_err() {
+                                if catch_unwind(AssertUnwindSafe(|| tracker.record(status)))
+                                    .is_err()
+                                {
                                     tracing::error!("the progress observer panicked");
                                 }
                             }
@@ -233,7 +238,11 @@ impl Pool {
                 tracker.record_never_ran(never_ran);
             }
         }
-        tracing::debug!(jobs = total, wall_s = started.elapsed().as_secs_f64(), "batch done");
+        tracing::debug!(
+            jobs = total,
+            wall_s = started.elapsed().as_secs_f64(),
+            "batch done"
+        );
         results
     }
 
@@ -244,7 +253,10 @@ impl Pool {
         &self,
         jobs: impl IntoIterator<Item = crate::CommandJob>,
     ) -> Vec<JobResult<crate::CommandOutput>> {
-        self.run(jobs.into_iter().map(|job| move |ctx: &JobContext<'_>| job.run(ctx)))
+        self.run(
+            jobs.into_iter()
+                .map(|job| move |ctx: &JobContext<'_>| job.run(ctx)),
+        )
     }
 }
 
