@@ -505,7 +505,11 @@ fn terminate_group(pgid: u32, grace: Duration, exited: &Receiver<()>) {
     if !leader_done && exited.recv_timeout(SETTLE * 5).is_err() {
         tracing::warn!(pgid, "process group leader survives SIGKILL");
     }
+    // Elsewhere than Linux, "alive" counts the unreaped leader: nothing to
+    // wait for.
+    #[cfg(target_os = "linux")]
     let settle = Instant::now() + SETTLE;
+    #[cfg(target_os = "linux")]
     while group::group_alive(pgid) {
         if Instant::now() >= settle {
             tracing::warn!(pgid, members = ?group::live_members(pgid), "process group survives SIGKILL");

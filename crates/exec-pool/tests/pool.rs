@@ -237,7 +237,11 @@ fn cancelling_mid_batch_ends_running_commands_and_keeps_finished_results() {
     for _ in 4..12 {
         jobs.push(command_job(CommandJob::new(sh("echo should not run"))));
     }
-    let pool = Pool::new().with_workers(3);
+    let last_progress: Arc<Mutex<Option<Progress>>> = Arc::default();
+    let sink = Arc::clone(&last_progress);
+    let pool = Pool::new()
+        .with_workers(3)
+        .on_progress(move |p| *sink.lock().unwrap() = Some(*p));
     let started = Instant::now();
     let results = pool.run(jobs);
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -252,6 +256,14 @@ fn cancelling_mid_batch_ends_running_commands_and_keeps_finished_results() {
         assert_eq!(r.status, JobStatus::Cancelled, "job {}", r.index);
         assert_eq!(r.elapsed, Duration::ZERO);
     }
+    let p = last_progress
+        .lock()
+        .unwrap()
+        .expect("progress was reported");
+    assert_eq!(
+        (p.done, p.total, p.ok, p.failed, p.timed_out, p.cancelled),
+        (12, 12, 2, 0, 0, 10)
+    );
     let pgid = pgid_seen
         .lock()
         .unwrap()
