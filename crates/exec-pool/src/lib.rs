@@ -81,7 +81,10 @@ pub use pool::{JobResult, JobStatus, Pool};
 pub use progress::{LogProgress, Progress};
 
 #[cfg(unix)]
-pub use command::{Capture, CommandError, CommandJob, CommandOutput, Tail};
+pub use command::{
+    Capture, CommandError, CommandJob, CommandOutput, Tail, DEFAULT_FILE_TAIL, DEFAULT_GRACE,
+    DEFAULT_TAIL,
+};
 
 #[cfg(feature = "ctrlc")]
 pub use interrupt::{cancel_on_ctrlc, CtrlcError};
