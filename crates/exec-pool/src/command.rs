@@ -41,7 +41,8 @@ pub enum Capture {
     /// Read through a pipe; only the last `n` bytes are kept.
     Tail(usize),
     /// Written in full to `path` (created or truncated); the last `tail`
-    /// bytes are read back into the output when the command ends.
+    /// bytes are read back into the output when the command ends. Give
+    /// stdout and stderr different files: each is opened on its own.
     File {
         /// The file that receives the stream.
         path: PathBuf,
@@ -301,7 +302,9 @@ impl CommandJob {
     }
 
     /// Whether processes the command leaves running in its group when it
-    /// exits are killed (default `true`).
+    /// exits are killed (default `true`). One left running that holds a
+    /// captured pipe delays the job by up to a second, after which the tail
+    /// read so far is kept.
     pub fn kill_leftovers(mut self, kill: bool) -> Self {
         self.kill_leftovers = kill;
         self
