@@ -1099,6 +1099,13 @@ fn machine() -> Value {
     })
 }
 
+/// The first three numbers of /proc/loadavg (1, 5 and 15 minutes).
+fn load_average() -> Option<String> {
+    let text = fs::read_to_string("/proc/loadavg").ok()?;
+    let three: Vec<&str> = text.split_whitespace().take(3).collect();
+    (three.len() == 3).then(|| three.join(" "))
+}
+
 fn git_rev(ws: &Workspace) -> String {
     let rev = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -1127,6 +1134,7 @@ fn utc_now() -> String {
 
 /// Runs `cargo xtask bench`.
 pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
+    let load_start = load_average();
     let (parts, added) = selected_parts(&args.only);
     if args.write_docs && !args.only.is_empty() {
         bail!("--write-docs writes the whole table to docs/bench.md: run it without --only");
@@ -1281,14 +1289,27 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let mut table = markdown(&rows);
+    let mut table = if rows.is_empty() {
+        String::new()
+    } else {
+        markdown(&rows)
+    };
     match &cache_rows {
         Some(Ok(r)) => {
-            table.push('\n');
+            if !table.is_empty() {
+                table.push('\n');
+            }
             table.push_str(&crate::bench_cache::table(r));
         }
         Some(Err(e)) => notes.push(format!("cache rows skipped: {e:#}")),
         None => {}
+    }
+    let load_end = load_average();
+    if let (Some(a), Some(b)) = (&load_start, &load_end) {
+        notes.push(format!(
+            "load average (1, 5, 15 min) {a} at the start, {b} at the end: other work on the \
+             machine lowers and scatters every number"
+        ));
     }
     let date = utc_now();
     let rev = git_rev(ws);
@@ -1314,6 +1335,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         rows: &rows,
         cache: cache_rows.as_ref().and_then(|r| r.as_ref().ok()),
         notes: &notes,
+        load: (load_start.as_deref(), load_end.as_deref()),
     });
     let results_path = out_dir.join("results.json");
     let text = serde_json::to_string_pretty(&results).context("formatting results.json")?;
@@ -1358,6 +1380,8 @@ struct ResultsMeta<'a> {
     rows: &'a [Row],
     cache: Option<&'a Vec<crate::bench_cache::CacheRow>>,
     notes: &'a [String],
+    /// /proc/loadavg's first three numbers at the start and at the end.
+    load: (Option<&'a str>, Option<&'a str>),
 }
 
 /// target/bench/results.json: the files, every measurement, the rows.
@@ -1373,6 +1397,7 @@ fn results_json(r: &ResultsMeta<'_>) -> Value {
         "commit": r.commit,
         "quick": r.args.quick,
         "machine": r.machine,
+        "load_average": {"start": r.load.0, "end": r.load.1},
         "command": bench_command(r.args),
         "parts": r.parts.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "files": files,
