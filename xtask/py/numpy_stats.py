@@ -1,7 +1,9 @@
 """numpy baseline of `cargo xtask bench`: min, max, mean, rms of every vector
-of the first plot of an ngspice RAW file, read in chunks (bounded memory).
+of the first plot of a RAW file, read in chunks (bounded memory).
 
-Binary: np.fromfile chunks of points. ASCII: chunks of text cut at a point
+ngspice binary: np.fromfile chunks of points. LTspice binary: chunks of
+structured records (f64 time, f32 traces), or, with `fastaccess`, each
+variable's contiguous block in chunks. ASCII: chunks of text cut at a point
 boundary, parsed with np.fromstring. Prints one JSON object on stdout.
 
 usage: python3 numpy_stats.py FILE.raw
@@ -13,7 +15,7 @@ import time
 
 import numpy as np
 
-from rawhead import read_header
+from rawhead import read_layout
 
 CHUNK_POINTS = 1 << 17
 ASCII_BLOCK = 8 << 20
@@ -49,6 +51,46 @@ def binary(f, nvars, npoints, acc):
             break  # file cut short
 
 
+def records(f, dtypes, npoints, acc):
+    """Point-major binary of mixed types (LTspice: f64 time, f32 traces)."""
+    rec = np.dtype([(f"v{j}", t) for j, t in enumerate(dtypes)])
+    left = npoints
+    while left > 0:
+        n = min(CHUNK_POINTS, left)
+        block = np.fromfile(f, dtype=rec, count=n)
+        got = len(block)
+        rows = np.empty((got, len(dtypes)))
+        for j in range(len(dtypes)):
+            rows[:, j] = block[f"v{j}"]
+        acc.add(rows)
+        left -= got
+        if got < n:
+            break
+
+
+def fastaccess(f, offset, dtypes, npoints, acc):
+    """Variable-major binary (LTspice fastaccess): each variable in turn."""
+    at = offset
+    acc.n = npoints
+    for j, t in enumerate(dtypes):
+        f.seek(at)
+        left, seen = npoints, 0
+        while left > 0:
+            n = min(CHUNK_POINTS * 8, left)
+            col = np.fromfile(f, dtype=t, count=n).astype(np.float64)
+            if len(col):
+                acc.min[j] = min(acc.min[j], col.min())
+                acc.max[j] = max(acc.max[j], col.max())
+                acc.sum[j] += col.sum()
+                acc.sumsq[j] += np.dot(col, col)
+            seen += len(col)
+            left -= len(col)
+            if len(col) < n:
+                break
+        acc.n = min(acc.n, seen)
+        at += npoints * np.dtype(t).itemsize
+
+
 def ascii(f, nvars, npoints, acc):
     width = nvars + 1  # the point index, then one value per variable
     carry = b""
@@ -76,11 +118,24 @@ def main():
     path = sys.argv[1]
     start = time.perf_counter()
     with open(path, "rb") as f:
-        fields, names, offset, encoding = read_header(f)
-        nvars, npoints = len(names), int(fields["No. Points"])
-        f.seek(offset)
+        h = read_layout(f)
+        names, dtypes = h["names"], h["dtypes"]
+        nvars, npoints = len(names), int(h["fields"]["No. Points"])
+        f.seek(h["offset"])
         acc = Acc(nvars)
-        (binary if encoding == "binary" else ascii)(f, nvars, npoints, acc)
+        if h["encoding"] == "ascii":
+            layout = "ascii"
+            ascii(f, nvars, npoints, acc)
+        elif h["fastaccess"]:
+            layout = "fastaccess"
+            fastaccess(f, h["offset"], dtypes, npoints, acc)
+        elif all(t == "<f8" for t in dtypes):
+            layout = "normal"
+            binary(f, nvars, npoints, acc)
+        else:
+            layout = "normal"
+            records(f, dtypes, npoints, acc)
+        encoding = h["encoding"]
     n = max(acc.n, 1)
     mean = acc.sum / n
     rms = np.sqrt(acc.sumsq / n)
@@ -88,6 +143,7 @@ def main():
         "tool": "numpy",
         "version": np.__version__,
         "encoding": encoding,
+        "layout": layout,
         "points": acc.n,
         "seconds": time.perf_counter() - start,
         "vectors": [

@@ -1,14 +1,25 @@
 //! `cargo xtask bench`: spicelab against its baselines, measured in the same run.
 //!
-//! For this stage (issue 2): streaming `spicelab stats` over a generated ngspice
-//! binary file (2 GiB) and an ngspice ASCII file (200 MB), against
-//! `cat FILE > /dev/null`, numpy chunked reads and spicelib's `RawRead`.
-//! Every ratio is computed from numbers measured in this run; a baseline that
-//! cannot run is reported as skipped with the reason.
+//! The table is made from a list of [`Spec`]s, one per benchmarked file (see
+//! [`spec_for`]): the fixture, the spicelab command, the baselines (each a
+//! command with a name, its number of runs, an optional speed goal and
+//! whether its statistics are compared with spicelab's) and the goals of the
+//! row. [`measure`] runs and measures any command (best of N, peak RSS);
+//! [`rows_for`] turns a measured spec into table rows; [`markdown`] and
+//! [`results_json`] print them. Every ratio is computed from numbers measured
+//! in this run; a baseline that cannot run is reported as skipped with the
+//! reason.
+//!
+//! Parts (`--only`): streaming `spicelab stats` on a 2 GiB ngspice binary, a
+//! 200 MB ngspice ASCII, a 2 GiB LTspice normal and a 2 GiB LTspice
+//! `fastaccess` file, against `cat FILE > /dev/null`, numpy chunked reads,
+//! spicelib's `RawRead` (and the PyPI `spicelab` on the ngspice files); the
+//! LTspice rows also per byte against the ngspice binary row; and the result
+//! cache rows (bench_cache.rs).
 
-use crate::fixtures::{self, BigFile};
+use crate::fixtures::{self, BigFile, LtLayout};
 use crate::util::{self, human, size_label, Workspace};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::fs;
@@ -27,7 +38,14 @@ pub struct BenchArgs {
     /// Size of the generated ngspice ASCII file [default: 200MB; 32MB with --quick].
     #[arg(long, value_name = "SIZE", value_parser = util::parse_size)]
     pub ascii_size: Option<u64>,
-    /// A fast check on small files (256MiB binary, 32MB ASCII).
+    /// Size of the generated LTspice files [default: the --size of the ngspice binary].
+    #[arg(long, value_name = "SIZE", value_parser = util::parse_size)]
+    pub ltspice_size: Option<u64>,
+    /// Only these parts, comma-separated (the LTspice rows bring the ngspice
+    /// row along: they are compared with it per byte) [default: all].
+    #[arg(long, value_name = "PART", value_delimiter = ',')]
+    pub only: Vec<Part>,
+    /// A fast check on small files (256MiB binary and LTspice, 32MB ASCII).
     #[arg(long)]
     pub quick: bool,
     /// Timed runs of spicelab, cat and numpy; the best is kept.
@@ -45,7 +63,7 @@ pub struct BenchArgs {
     /// Install the Python baselines first (`python -m pip install numpy spicelib`).
     #[arg(long)]
     pub pip_install: bool,
-    /// Also write the table to docs/bench.md.
+    /// Also write the table to docs/bench.md (the whole table: not with --only).
     #[arg(long)]
     pub write_docs: bool,
     /// Exit with status 1 when a goal is missed.
@@ -56,6 +74,74 @@ pub struct BenchArgs {
     pub fixtures: Option<PathBuf>,
 }
 
+/// The parts of the benchmark, for `--only`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `spicelab stats` on the big ngspice binary file.
+    Ngspice,
+    /// `spicelab stats` on the ngspice ASCII file.
+    NgspiceAscii,
+    /// `spicelab stats` on the big LTspice file (normal, point-major).
+    Ltspice,
+    /// `spicelab stats` on the big LTspice `fastaccess` file (variable-major).
+    LtspiceFastaccess,
+    /// The result cache rows (as `cargo xtask bench-cache`).
+    Cache,
+}
+
+impl Part {
+    const ALL: [Part; 5] = [
+        Part::Ngspice,
+        Part::NgspiceAscii,
+        Part::Ltspice,
+        Part::LtspiceFastaccess,
+        Part::Cache,
+    ];
+
+    /// The name of `--only`.
+    fn name(self) -> &'static str {
+        match self {
+            Part::Ngspice => "ngspice",
+            Part::NgspiceAscii => "ngspice-ascii",
+            Part::Ltspice => "ltspice",
+            Part::LtspiceFastaccess => "ltspice-fastaccess",
+            Part::Cache => "cache",
+        }
+    }
+
+    /// The key of its file and measurements in results.json.
+    fn key(self) -> &'static str {
+        match self {
+            Part::Ngspice => "binary",
+            Part::NgspiceAscii => "ascii",
+            Part::Ltspice => "ltspice",
+            Part::LtspiceFastaccess => "ltspice-fastaccess",
+            Part::Cache => "cache",
+        }
+    }
+}
+
+/// The parts to run, in table order, and a note when one was added because
+/// another needs it.
+fn selected_parts(only: &[Part]) -> (Vec<Part>, Option<String>) {
+    if only.is_empty() {
+        return (Part::ALL.to_vec(), None);
+    }
+    let lt = only
+        .iter()
+        .any(|p| matches!(p, Part::Ltspice | Part::LtspiceFastaccess));
+    let added = lt && !only.contains(&Part::Ngspice);
+    let parts = Part::ALL
+        .into_iter()
+        .filter(|p| only.contains(p) || (added && *p == Part::Ngspice))
+        .collect();
+    let note = added.then(|| {
+        "the ngspice binary row was run too: the LTspice rows are compared with it per byte"
+            .to_string()
+    });
+    (parts, note)
+}
+
 const TIME: &str = "/usr/bin/time";
 
 /// The Python package `spicelab` on PyPI (unrelated to this project), a baseline.
@@ -63,6 +149,229 @@ const PYSPICELAB: &str = "spicelab (PyPI)";
 
 /// What `--pip-install` installs.
 const PIP_PACKAGES: &[&str] = &["numpy", "spicelib", "spicelab==0.4.1", "rich"];
+
+/// Where the file's path goes in a command's arguments.
+const FILE: &str = "{file}";
+
+/// A baseline program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    /// `cat FILE > /dev/null`: the speed of reading the bytes at all.
+    Cat,
+    /// `xtask/py/numpy_stats.py`: chunked numpy reads.
+    Numpy,
+    /// `xtask/py/spicelib_stats.py`: spicelib's `RawRead`.
+    Spicelib,
+    /// `xtask/py/pyspicelab_stats.py`: the PyPI `spicelab`'s `StreamingRAWReader`.
+    PySpicelab,
+}
+
+impl Tool {
+    /// Its name in the table and results.json.
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Cat => "cat",
+            Tool::Numpy => "numpy",
+            Tool::Spicelib => "spicelib",
+            Tool::PySpicelab => PYSPICELAB,
+        }
+    }
+
+    /// What its comparison row is called (`...: vs <label>`).
+    fn row_label(self) -> String {
+        match self {
+            Tool::PySpicelab => format!("{PYSPICELAB} StreamingRAWReader"),
+            t => t.name().to_string(),
+        }
+    }
+
+    /// The Python script under xtask/py (None: not a Python baseline).
+    fn script(self) -> Option<&'static str> {
+        match self {
+            Tool::Cat => None,
+            Tool::Numpy => Some("numpy_stats.py"),
+            Tool::Spicelib => Some("spicelib_stats.py"),
+            Tool::PySpicelab => Some("pyspicelab_stats.py"),
+        }
+    }
+
+    /// Slow baselines (they load the whole file) run `--spicelib-runs` times.
+    fn slow(self) -> bool {
+        matches!(self, Tool::Spicelib | Tool::PySpicelab)
+    }
+}
+
+/// One baseline of a row.
+#[derive(Debug, Clone)]
+struct Baseline {
+    tool: Tool,
+    /// Its arguments ([`FILE`] is the file's path; a Python script's path comes first).
+    args: Vec<String>,
+    /// spicelab must be at least this many times faster (None: ratio only).
+    goal_x: Option<f64>,
+    /// Its min/max/mean/rms must equal spicelab's (a row of its own).
+    check_stats: bool,
+}
+
+impl Baseline {
+    fn new(tool: Tool, extra: &[&str]) -> Baseline {
+        let mut args = vec![FILE.to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Baseline {
+            tool,
+            args,
+            goal_x: None,
+            check_stats: false,
+        }
+    }
+
+    fn goal(mut self, x: f64) -> Baseline {
+        self.goal_x = Some(x);
+        self
+    }
+
+    fn checked(mut self) -> Baseline {
+        self.check_stats = true;
+        self
+    }
+}
+
+/// What spicelab's speed is compared with `cat`'s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CatGoal {
+    /// A goal: at least this fraction of cat's speed.
+    Min(f64),
+    /// A stretch goal, noted in the pass column only.
+    Stretch(f64),
+}
+
+/// The goals of a row.
+#[derive(Debug, Clone, Default)]
+struct Goals {
+    /// spicelab's throughput, bytes/s.
+    rate: Option<f64>,
+    cat: Option<CatGoal>,
+    /// Peak RSS in bytes (None: reported, no goal).
+    rss: Option<f64>,
+    /// At least this fraction of the bytes/s of spicelab on another part's file.
+    per_byte: Option<(Part, f64)>,
+}
+
+/// One benchmarked file: the fixture, spicelab's command, the baselines, the goals.
+#[derive(Debug, Clone)]
+struct Spec {
+    part: Part,
+    /// The file in words, e.g. `2 GiB ngspice binary`.
+    short: String,
+    file: BigFile,
+    unit: Unit,
+    /// spicelab's arguments ([`FILE`] is the file's path).
+    spicelab: Vec<String>,
+    baselines: Vec<Baseline>,
+    goals: Goals,
+}
+
+impl Spec {
+    /// The start of its row labels.
+    fn what(&self) -> String {
+        format!("stats, {}", self.short)
+    }
+}
+
+/// `2 GiB`, `256 MiB`.
+fn size_words(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64).replace(".0 ", " ")
+    } else {
+        format!("{:.0} MiB", b / (1u64 << 20) as f64)
+    }
+}
+
+/// The table of rows: what each part measures and against what (None for
+/// the cache part, which has rows of its own).
+fn spec_for(part: Part, file: BigFile) -> Option<Spec> {
+    use Tool::*;
+    let stats = vec!["stats".to_string(), FILE.to_string(), "--json".to_string()];
+    let (short, unit, baselines, goals) = match part {
+        Part::Ngspice => (
+            format!("{} ngspice binary", size_words(file.bytes)),
+            Unit::Gbs,
+            vec![
+                Baseline::new(Cat, &[]),
+                Baseline::new(Numpy, &[]).goal(4.0).checked(),
+                Baseline::new(Spicelib, &["ngspice"]).goal(10.0),
+                Baseline::new(PySpicelab, &[]),
+            ],
+            Goals {
+                rate: Some(2e9),
+                cat: Some(CatGoal::Stretch(0.5)),
+                rss: Some(64e6),
+                per_byte: None,
+            },
+        ),
+        Part::NgspiceAscii => (
+            format!("{:.0} MB ngspice ASCII", file.bytes as f64 / 1e6),
+            Unit::Mbs,
+            vec![
+                Baseline::new(Cat, &[]),
+                Baseline::new(Numpy, &[]).goal(7.0).checked(),
+                Baseline::new(Spicelib, &["ngspice"]),
+                Baseline::new(PySpicelab, &[]),
+            ],
+            Goals {
+                rate: Some(200e6),
+                ..Goals::default()
+            },
+        ),
+        Part::Cache => return None,
+        Part::Ltspice | Part::LtspiceFastaccess => (
+            format!(
+                "{} LTspice {}",
+                size_words(file.bytes),
+                if part == Part::Ltspice {
+                    "normal"
+                } else {
+                    "fastaccess"
+                }
+            ),
+            Unit::Gbs,
+            vec![
+                Baseline::new(Cat, &[]),
+                Baseline::new(Numpy, &[]).checked(),
+                Baseline::new(Spicelib, &["ltspice"]).checked(),
+            ],
+            Goals {
+                rate: None,
+                cat: Some(CatGoal::Min(0.7)),
+                rss: Some(64e6),
+                per_byte: Some((Part::Ngspice, 0.8)),
+            },
+        ),
+    };
+    Some(Spec {
+        part,
+        short,
+        file,
+        unit,
+        spicelab: stats,
+        baselines,
+        goals,
+    })
+}
+
+/// The arguments with [`FILE`] replaced by `path`.
+fn with_file(args: &[String], path: &str) -> Vec<String> {
+    args.iter()
+        .map(|a| {
+            if a == FILE {
+                path.to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect()
+}
 
 /// One timed run of a command.
 #[derive(Debug, Clone)]
@@ -285,144 +594,133 @@ fn first_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// The measurements of one file.
-struct FileBench {
-    file: BigFile,
-    cat: Measured,
+/// A spec and what was measured on it.
+#[derive(Debug, Clone)]
+struct Bench {
+    spec: Spec,
     spicelab: Measured,
-    numpy: Measured,
-    spicelib: Measured,
-    pyspicelab: Measured,
-    /// spicelab's and numpy's statistics agree (None: not compared).
-    agree: Option<Result<usize, String>>,
+    /// One per `spec.baselines`, in that order.
+    baselines: Vec<Measured>,
 }
 
+impl Bench {
+    fn measured(&self, tool: Tool) -> Option<&Measured> {
+        self.spec
+            .baselines
+            .iter()
+            .zip(&self.baselines)
+            .find(|(b, _)| b.tool == tool)
+            .map(|(_, m)| m)
+    }
+}
+
+/// What can run, found once for every spec.
 struct Tools<'a> {
     spicelab: Result<PathBuf, String>,
-    numpy: Result<String, String>,
-    spicelib: Result<String, String>,
-    pyspicelab: Result<String, String>,
+    /// The version of each Python baseline's module, or why it cannot run.
+    python: Vec<(Tool, Result<String, String>)>,
+    cat: PathBuf,
+    cat_version: String,
     py_dir: PathBuf,
     args: &'a BenchArgs,
     scratch: PathBuf,
 }
 
-fn bench_file(tools: &Tools<'_>, file: BigFile, kind: &str) -> Result<FileBench> {
+impl Tools<'_> {
+    /// The version of a baseline, or why it cannot run.
+    fn available(&self, tool: Tool) -> Result<String, String> {
+        if tool == Tool::Cat {
+            return Ok(self.cat_version.clone());
+        }
+        self.python
+            .iter()
+            .find(|(t, _)| *t == tool)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| Err("not looked for".to_string()))
+    }
+
+    /// The program and arguments of a baseline on `path`.
+    fn command(&self, b: &Baseline, path: &str) -> (PathBuf, Vec<String>) {
+        let args = with_file(&b.args, path);
+        match b.tool.script() {
+            None => (self.cat.clone(), args),
+            Some(script) => {
+                let mut a = vec![self.py_dir.join(script).to_string_lossy().into_owned()];
+                a.extend(args);
+                (PathBuf::from(&self.args.python), a)
+            }
+        }
+    }
+}
+
+/// Measures spicelab and every baseline of `spec` on its file: the page
+/// cache is warmed first (one untimed read), then cat, spicelab and the
+/// other baselines are timed.
+fn bench_spec(tools: &Tools<'_>, spec: Spec) -> Result<Bench> {
     let args = tools.args;
-    let path = file.path.to_string_lossy().into_owned();
+    let path = spec.file.path.to_string_lossy().into_owned();
+    let key = spec.part.key();
     let timeout = Duration::from_secs(args.timeout);
     eprintln!(
-        "bench: {kind}: {} ({})",
-        file.path.display(),
-        human(file.bytes)
+        "bench: {key}: {} ({})",
+        spec.file.path.display(),
+        human(spec.file.bytes)
     );
-    let cat_bin = util::which("cat").unwrap_or_else(|| PathBuf::from("/bin/cat"));
-    let job = |name: &str, program: &Path, a: Vec<String>, discard: bool| Job {
-        name: format!("{kind}-{name}"),
-        program: program.to_path_buf(),
+    let job = |name: &str, program: PathBuf, a: Vec<String>, discard: bool| Job {
+        name: format!("{key}-{name}"),
+        program,
         args: a,
         discard_stdout: discard,
         timeout,
         scratch: tools.scratch.clone(),
     };
-    // Warm the page cache: read the file once, untimed.
-    let warm = job("warm", &cat_bin, vec![path.clone()], true);
+    let warm = job("warm", tools.cat.clone(), vec![path.clone()], true);
     run_once(&warm).map_err(|(e, _)| anyhow::anyhow!("reading {path}: {e}"))?;
 
-    let cat_version = first_line("cat", &["--version"]);
-    let cat = measure(
-        "cat",
-        &cat_version,
-        &job("cat", &cat_bin, vec![path.clone()], true),
-        args.runs,
-    );
+    let run_baseline = |b: &Baseline| match tools.available(b.tool) {
+        Err(why) => Measured::skipped(b.tool.name(), why),
+        Ok(version) => {
+            let (program, a) = tools.command(b, &path);
+            let slug = b.tool.name().replace([' ', '(', ')'], "");
+            let runs = if b.tool.slow() {
+                args.spicelib_runs
+            } else {
+                args.runs
+            };
+            let j = job(&slug, program, a, b.tool == Tool::Cat);
+            measure(b.tool.name(), &version, &j, runs)
+        }
+    };
+    // cat first, then spicelab, then the other baselines.
+    let mut measured: Vec<Option<Measured>> = vec![None; spec.baselines.len()];
+    for (m, b) in measured.iter_mut().zip(&spec.baselines) {
+        if b.tool == Tool::Cat {
+            *m = Some(run_baseline(b));
+        }
+    }
     let spicelab = match &tools.spicelab {
         Ok(bin) => measure(
             "spicelab",
             env!("CARGO_PKG_VERSION"),
             &job(
                 "spicelab",
-                bin,
-                vec!["stats".into(), path.clone(), "--json".into()],
+                bin.clone(),
+                with_file(&spec.spicelab, &path),
                 false,
             ),
             args.runs,
         ),
         Err(why) => Measured::skipped("spicelab", why.clone()),
     };
-    let python = PathBuf::from(&args.python);
-    let numpy = match &tools.numpy {
-        Ok(v) => measure(
-            "numpy",
-            v,
-            &job(
-                "numpy",
-                &python,
-                vec![
-                    tools.py_dir.join("numpy_stats.py").to_string_lossy().into(),
-                    path.clone(),
-                ],
-                false,
-            ),
-            args.runs,
-        ),
-        Err(why) => Measured::skipped("numpy", why.clone()),
-    };
-    let spicelib = match &tools.spicelib {
-        Ok(v) => measure(
-            "spicelib",
-            v,
-            &job(
-                "spicelib",
-                &python,
-                vec![
-                    tools
-                        .py_dir
-                        .join("spicelib_stats.py")
-                        .to_string_lossy()
-                        .into(),
-                    path.clone(),
-                    "ngspice".into(),
-                ],
-                false,
-            ),
-            args.spicelib_runs,
-        ),
-        Err(why) => Measured::skipped("spicelib", why.clone()),
-    };
-    let pyspicelab = match &tools.pyspicelab {
-        Ok(v) => measure(
-            PYSPICELAB,
-            v,
-            &job(
-                "pyspicelab",
-                &python,
-                vec![
-                    tools
-                        .py_dir
-                        .join("pyspicelab_stats.py")
-                        .to_string_lossy()
-                        .into(),
-                    path.clone(),
-                ],
-                false,
-            ),
-            args.spicelib_runs,
-        ),
-        Err(why) => Measured::skipped(PYSPICELAB, why.clone()),
-    };
-    let agree = match (spicelab.best(), numpy.best()) {
-        (Some(s), Some(n)) => Some(compare_stats(&s.stdout, &n.stdout)),
-        _ => None,
-    };
-    Ok(FileBench {
-        file,
-        cat,
+    for (m, b) in measured.iter_mut().zip(&spec.baselines) {
+        if m.is_none() {
+            *m = Some(run_baseline(b));
+        }
+    }
+    Ok(Bench {
+        spec,
         spicelab,
-        numpy,
-        spicelib,
-        pyspicelab,
-        agree,
+        baselines: measured.into_iter().flatten().collect(),
     })
 }
 
@@ -508,7 +806,7 @@ impl Row {
 }
 
 /// Throughput in the unit of the row.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Unit {
     Gbs,
     Mbs,
@@ -524,8 +822,9 @@ impl Unit {
     }
 }
 
-fn describe(m: &Measured, bytes: u64, unit: Unit) -> String {
-    let mut s = m.tool.clone();
+/// `tool version: rate, peak RSS` (or why there is no rate), `name` in place of the tool.
+fn describe_as(name: &str, m: &Measured, bytes: u64, unit: Unit) -> String {
+    let mut s = name.to_string();
     if !m.version.is_empty() && m.tool != "cat" && m.tool != "spicelab" {
         s.push(' ');
         s.push_str(&m.version);
@@ -546,10 +845,15 @@ fn describe(m: &Measured, bytes: u64, unit: Unit) -> String {
     }
 }
 
+fn describe(m: &Measured, bytes: u64, unit: Unit) -> String {
+    describe_as(&m.tool, m, bytes, unit)
+}
+
 /// A row comparing spicelab's speed with a baseline's.
-fn vs_row(label: &str, fb: &FileBench, base: &Measured, unit: Unit, goal_x: Option<f64>) -> Row {
-    let bytes = fb.file.bytes;
-    let ours = fb.spicelab.best_secs();
+fn vs_row(label: &str, b: &Bench, base: &Measured, goal_x: Option<f64>) -> Row {
+    let bytes = b.spec.file.bytes;
+    let unit = b.spec.unit;
+    let ours = b.spicelab.best_secs();
     let (ratio, pass) = match (ours, base.best_secs(), base.timed_out_after) {
         (Some(o), _, Some(t)) => {
             let lb = t / o;
@@ -558,11 +862,11 @@ fn vs_row(label: &str, fb: &FileBench, base: &Measured, unit: Unit, goal_x: Opti
                 goal_x.map(|g| lb >= g).filter(|&p| p),
             )
         }
-        (Some(o), Some(b), None) => (format!("{:.1}x", b / o), goal_x.map(|g| b / o >= g)),
+        (Some(o), Some(s), None) => (format!("{:.1}x", s / o), goal_x.map(|g| s / o >= g)),
         _ => ("—".to_string(), None),
     };
     let note = if pass.is_none() && goal_x.is_some() {
-        if fb.spicelab.best_secs().is_none() || base.timed_out_after.is_some() {
+        if ours.is_none() || base.timed_out_after.is_some() {
             "not measured".to_string()
         } else {
             "skipped".to_string()
@@ -572,7 +876,7 @@ fn vs_row(label: &str, fb: &FileBench, base: &Measured, unit: Unit, goal_x: Opti
     };
     Row {
         row: label.to_string(),
-        spicelab: describe(&fb.spicelab, bytes, unit),
+        spicelab: describe(&b.spicelab, bytes, unit),
         baseline: describe(base, bytes, unit),
         ratio,
         goal: goal_x
@@ -583,122 +887,166 @@ fn vs_row(label: &str, fb: &FileBench, base: &Measured, unit: Unit, goal_x: Opti
     }
 }
 
-fn rows_for(fb: &FileBench, ascii: bool) -> Vec<Row> {
-    let b = fb.file.bytes as f64;
-    let size = if b >= (1u64 << 30) as f64 {
-        format!("{:.1} GiB", b / (1u64 << 30) as f64).replace(".0 ", " ")
-    } else {
-        format!("{:.0} MiB", b / (1u64 << 20) as f64)
-    };
-    let what = if ascii {
-        format!("stats, {:.0} MB ngspice ASCII", fb.file.bytes as f64 / 1e6)
-    } else {
-        format!("stats, {size} ngspice binary")
-    };
-    let unit = if ascii { Unit::Mbs } else { Unit::Gbs };
-    let bytes = fb.file.bytes;
+/// The goal text of the throughput row: `>= 2 GB/s (stretch: >= 0.5x cat)`.
+fn throughput_goal(goals: &Goals, unit: Unit) -> String {
+    let rate = goals.rate.map(|r| match unit {
+        Unit::Gbs => format!(">= {} GB/s", r / 1e9),
+        Unit::Mbs => format!(">= {} MB/s", r / 1e6),
+    });
+    match (rate, goals.cat) {
+        (Some(r), None) => r,
+        (Some(r), Some(CatGoal::Stretch(x))) => format!("{r} (stretch: >= {x}x cat)"),
+        (Some(r), Some(CatGoal::Min(x))) => format!("{r} and >= {x}x cat"),
+        (None, Some(CatGoal::Min(x))) => format!(">= {x}x cat"),
+        (None, Some(CatGoal::Stretch(x))) => format!("— (stretch: >= {x}x cat)"),
+        (None, None) => "—".to_string(),
+    }
+}
+
+/// The table rows of one measured spec: throughput against cat, peak RSS,
+/// per byte against another spec (when a goal says so), one row per other
+/// baseline, and one per baseline whose statistics are compared.
+fn rows_for(b: &Bench, all: &[Bench]) -> Vec<Row> {
+    let what = b.spec.what();
+    let unit = b.spec.unit;
+    let bytes = b.spec.file.bytes;
+    let goals = &b.spec.goals;
+    let ours = b.spicelab.best_secs();
     let mut rows = Vec::new();
 
     // Throughput against cat.
-    let ours = fb.spicelab.best_secs();
-    let (goal_rate, goal_text) = if ascii {
-        (200e6, ">= 200 MB/s".to_string())
-    } else {
-        (2e9, ">= 2 GB/s (stretch: >= 0.5x cat)".to_string())
-    };
-    let mut r = vs_row(&format!("{what}: throughput"), fb, &fb.cat, unit, None);
-    r.goal = goal_text;
+    let none = Measured::skipped("cat", "not in this row");
+    let cat = b.measured(Tool::Cat).unwrap_or(&none);
+    let mut r = vs_row(&format!("{what}: throughput"), b, cat, None);
+    r.goal = throughput_goal(goals, unit);
     if let Some(o) = ours {
-        let rate = bytes as f64 / o;
-        r.pass = Some(rate >= goal_rate);
-        if let (false, Some(c)) = (ascii, fb.cat.best_secs()) {
-            r.note = if c / o >= 0.5 {
-                "stretch met".into()
-            } else {
-                "stretch not met".into()
-            };
+        let mut pass = goals.rate.map(|g| bytes as f64 / o >= g);
+        if let Some(c) = cat.best_secs() {
+            let x = c / o;
+            r.ratio = format!("{x:.2}x cat");
+            match goals.cat {
+                Some(CatGoal::Stretch(s)) => {
+                    r.note = if x >= s {
+                        "stretch met".into()
+                    } else {
+                        "stretch not met".into()
+                    };
+                }
+                Some(CatGoal::Min(m)) => pass = Some(pass.unwrap_or(true) && x >= m),
+                None => {}
+            }
+        } else if let Some(CatGoal::Min(_)) = goals.cat {
+            r.note = "cat not measured".into();
         }
-        if let Some(c) = fb.cat.best_secs() {
-            r.ratio = format!("{:.2}x cat", c / o);
-        }
+        r.pass = pass;
     } else {
         r.note = "not measured".into();
     }
     rows.push(r);
 
     // Peak RSS.
-    let rss = fb.spicelab.max_rss_kb();
+    let rss = b.spicelab.max_rss_kb();
     rows.push(Row {
         row: format!("{what}: peak RSS"),
-        spicelab: match (rss, fb.spicelab.best_secs()) {
+        spicelab: match (rss, ours) {
             (Some(k), _) => mb(k),
             (None, Some(_)) => {
                 "not measured: /usr/bin/time missing (apt-get install -y time)".into()
             }
-            (None, None) => describe(&fb.spicelab, bytes, unit),
+            (None, None) => describe(&b.spicelab, bytes, unit),
         },
-        baseline: ["numpy", "spicelib", PYSPICELAB]
+        baseline: b
+            .spec
+            .baselines
             .iter()
-            .zip([&fb.numpy, &fb.spicelib, &fb.pyspicelab])
-            .filter_map(|(n, m)| m.max_rss_kb().map(|k| format!("{n}: {}", mb(k))))
+            .zip(&b.baselines)
+            .filter(|(s, _)| s.tool != Tool::Cat)
+            .filter_map(|(_, m)| m.max_rss_kb().map(|k| format!("{}: {}", m.tool, mb(k))))
             .collect::<Vec<_>>()
             .join(", "),
         ratio: "—".into(),
-        goal: if ascii {
-            "— (bounded)".into()
-        } else {
-            "< 64 MB".into()
+        goal: match goals.rss {
+            Some(g) => format!("< {:.0} MB", g / 1e6),
+            None => "— (bounded)".into(),
         },
-        pass: if ascii {
-            None
-        } else {
-            rss.map(|k| (k as f64) * 1024.0 < 64e6)
-        },
-        note: if rss.is_none() && !ascii {
+        pass: goals.rss.and_then(|g| rss.map(|k| (k as f64) * 1024.0 < g)),
+        note: if rss.is_none() && goals.rss.is_some() {
             "not measured".into()
         } else {
             String::new()
         },
     });
 
-    let (np_goal, sl_goal) = if ascii {
-        (Some(7.0), None)
-    } else {
-        (Some(4.0), Some(10.0))
-    };
-    rows.push(vs_row(
-        &format!("{what}: vs numpy"),
-        fb,
-        &fb.numpy,
-        unit,
-        np_goal,
-    ));
-    rows.push(vs_row(
-        &format!("{what}: vs spicelib"),
-        fb,
-        &fb.spicelib,
-        unit,
-        sl_goal,
-    ));
-    rows.push(vs_row(
-        &format!("{what}: vs {PYSPICELAB} StreamingRAWReader"),
-        fb,
-        &fb.pyspicelab,
-        unit,
-        None,
-    ));
-    if let Some(agree) = &fb.agree {
+    // Per byte against spicelab on another file.
+    if let Some((part, min)) = goals.per_byte {
+        let other = all.iter().find(|o| o.spec.part == part);
+        let label = match other {
+            Some(o) => format!("{what}: per byte vs spicelab on {}", o.spec.short),
+            None => format!("{what}: per byte vs spicelab on {}", part.name()),
+        };
+        let mut r = Row {
+            row: label,
+            spicelab: describe(&b.spicelab, bytes, unit),
+            baseline: String::new(),
+            ratio: "—".into(),
+            goal: format!(">= {min}x per byte"),
+            pass: None,
+            note: String::new(),
+        };
+        match other {
+            Some(o) => {
+                let name = format!("spicelab on {}", o.spec.short);
+                r.baseline = describe_as(&name, &o.spicelab, o.spec.file.bytes, o.spec.unit);
+                match (ours, o.spicelab.best_secs()) {
+                    (Some(a), Some(c)) => {
+                        let x = (bytes as f64 / a) / (o.spec.file.bytes as f64 / c);
+                        r.ratio = format!("{x:.2}x");
+                        r.pass = Some(x >= min);
+                    }
+                    _ => r.note = "not measured".into(),
+                }
+            }
+            None => {
+                r.baseline = format!("{}: not run", part.name());
+                r.note = "not measured".into();
+            }
+        }
+        rows.push(r);
+    }
+
+    // Every other baseline.
+    for (s, m) in b.spec.baselines.iter().zip(&b.baselines) {
+        if s.tool != Tool::Cat {
+            let label = format!("{what}: vs {}", s.tool.row_label());
+            rows.push(vs_row(&label, b, m, s.goal_x));
+        }
+    }
+
+    // The same statistics.
+    for (s, m) in b.spec.baselines.iter().zip(&b.baselines) {
+        if !s.check_stats {
+            continue;
+        }
+        let agree = match (b.spicelab.best(), m.best()) {
+            (Some(o), Some(t)) => Some(compare_stats(&o.stdout, &t.stdout)),
+            _ => None,
+        };
         rows.push(Row {
-            row: format!("{what}: same min/max/mean/rms as numpy"),
-            spicelab: match agree {
-                Ok(n) => format!("{n} vectors agree"),
-                Err(e) => format!("differ: {e}"),
+            row: format!("{what}: same min/max/mean/rms as {}", m.tool),
+            spicelab: match &agree {
+                Some(Ok(n)) => format!("{n} vectors agree"),
+                Some(Err(e)) => format!("differ: {e}"),
+                None => "not compared".into(),
             },
-            baseline: "numpy".into(),
+            baseline: m.tool.clone(),
             ratio: "—".into(),
             goal: "equal (mean, rms to 1e-9)".into(),
-            pass: Some(agree.is_ok()),
-            note: String::new(),
+            pass: agree.as_ref().map(Result::is_ok),
+            note: if agree.is_none() {
+                "not compared: one of the two did not run".into()
+            } else {
+                String::new()
+            },
         });
     }
     rows
@@ -751,6 +1099,13 @@ fn machine() -> Value {
     })
 }
 
+/// The first three numbers of /proc/loadavg (1, 5 and 15 minutes).
+fn load_average() -> Option<String> {
+    let text = fs::read_to_string("/proc/loadavg").ok()?;
+    let three: Vec<&str> = text.split_whitespace().take(3).collect();
+    (three.len() == 3).then(|| three.join(" "))
+}
+
 fn git_rev(ws: &Workspace) -> String {
     let rev = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -779,6 +1134,11 @@ fn utc_now() -> String {
 
 /// Runs `cargo xtask bench`.
 pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
+    let load_start = load_average();
+    let (parts, added) = selected_parts(&args.only);
+    if args.write_docs && !args.only.is_empty() {
+        bail!("--write-docs writes the whole table to docs/bench.md: run it without --only");
+    }
     let bin_size = args
         .size
         .unwrap_or(if args.quick { 256 << 20 } else { 2 << 30 });
@@ -787,10 +1147,12 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         fixtures::DEFAULT_BIG_ASCII
     });
+    let lt_size = args.ltspice_size.unwrap_or(bin_size);
     let out_dir = ws.target.join("bench");
     let scratch = out_dir.join("runs");
     fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let mut notes: Vec<String> = Vec::new();
+    notes.extend(added);
 
     if args.pip_install {
         eprintln!(
@@ -814,117 +1176,166 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         ));
     }
 
-    let spicelab = ws.build_spicelab().map_err(|e| format!("{e:#}"));
-    if let Err(e) = &spicelab {
+    let stats_parts: Vec<Part> = parts
+        .iter()
+        .copied()
+        .filter(|&p| p != Part::Cache)
+        .collect();
+    let spicelab = if stats_parts.is_empty() {
+        Err("no stats rows selected".to_string())
+    } else {
+        ws.build_spicelab().map_err(|e| format!("{e:#}"))
+    };
+    if let (Err(e), false) = (&spicelab, stats_parts.is_empty()) {
         eprintln!("bench: spicelab not measured: {e}");
     }
     let numpy = python_module(&args.python, "numpy", "numpy", "numpy");
-    let (spicelib, pyspicelab) = match &numpy {
-        Ok(_) => (
-            python_module(&args.python, "spicelib", "spicelib", "spicelib"),
-            python_module(
+    let needs_numpy = |r: Result<String, String>| match &numpy {
+        Ok(_) => r,
+        Err(e) => Err(format!("needs numpy, which is {e}")),
+    };
+    let python = vec![
+        (Tool::Numpy, numpy.clone()),
+        (
+            Tool::Spicelib,
+            needs_numpy(python_module(
+                &args.python,
+                "spicelib",
+                "spicelib",
+                "spicelib",
+            )),
+        ),
+        (
+            Tool::PySpicelab,
+            needs_numpy(python_module(
                 &args.python,
                 "spicelab.io.raw_streaming",
                 "spicelab",
                 "spicelab==0.4.1 rich",
-            ),
+            )),
         ),
-        Err(e) => (
-            Err(format!("needs numpy, which is {e}")),
-            Err(format!("needs numpy, which is {e}")),
-        ),
-    };
+    ];
     let fixture_dir = args
         .fixtures
         .clone()
         .unwrap_or_else(|| ws.target.join("fixtures"));
-    let bin_file = fixtures::ensure_big_binary(&fixture_dir, bin_size)?;
-    let ascii_file = fixtures::ensure_big_ascii(&fixture_dir, ascii_size)?;
+    let mut specs = Vec::new();
+    for &part in &stats_parts {
+        let file = match part {
+            Part::Ngspice => fixtures::ensure_big_binary(&fixture_dir, bin_size)?,
+            Part::NgspiceAscii => fixtures::ensure_big_ascii(&fixture_dir, ascii_size)?,
+            Part::Ltspice => fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::Normal)?,
+            Part::LtspiceFastaccess => {
+                fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::FastAccess)?
+            }
+            Part::Cache => continue,
+        };
+        specs.extend(spec_for(part, file));
+    }
 
     let tools = Tools {
         spicelab,
-        numpy,
-        spicelib,
-        pyspicelab,
+        python,
+        cat: util::which("cat").unwrap_or_else(|| PathBuf::from("/bin/cat")),
+        cat_version: first_line("cat", &["--version"]),
         py_dir: ws.root.join("xtask").join("py"),
         args,
         scratch,
     };
-    let bin = bench_file(&tools, bin_file, "binary")?;
-    let ascii = bench_file(&tools, ascii_file, "ascii")?;
-
-    let mut rows = rows_for(&bin, false);
-    rows.extend(rows_for(&ascii, true));
-    for (name, m) in [
-        ("numpy", &tools.numpy),
-        ("spicelib", &tools.spicelib),
-        (PYSPICELAB, &tools.pyspicelab),
-    ] {
+    let mut benches = Vec::new();
+    for spec in specs {
+        benches.push(bench_spec(&tools, spec)?);
+    }
+    let rows: Vec<Row> = benches.iter().flat_map(|b| rows_for(b, &benches)).collect();
+    let used: Vec<Tool> = benches
+        .iter()
+        .flat_map(|b| b.spec.baselines.iter().map(|s| s.tool))
+        .collect();
+    for (tool, m) in &tools.python {
+        if !used.contains(tool) {
+            continue;
+        }
         match m {
-            Ok(v) => notes.push(format!("{name} {v} available in {}", args.python)),
-            Err(e) => notes.push(format!("{name} skipped: {e}")),
+            Ok(v) => notes.push(format!("{} {v} available in {}", tool.name(), args.python)),
+            Err(e) => notes.push(format!("{} skipped: {e}", tool.name())),
         }
     }
-    notes.push(format!(
-        "best of {} runs for spicelab, cat and numpy; {} run(s) for spicelib and {PYSPICELAB}; \
-         page cache warm (each file read once before timing); wall time of the whole process",
-        args.runs, args.spicelib_runs
-    ));
+    if !benches.is_empty() {
+        notes.push(format!(
+            "best of {} runs for spicelab, cat and numpy; {} run(s) for spicelib and {PYSPICELAB}; \
+             page cache warm (each file read once before timing); wall time of the whole process",
+            args.runs, args.spicelib_runs
+        ));
+    }
     // The result cache (cache-zstd) on the real ngspice fixture set.
-    let cache_rows = (|| -> Result<Vec<crate::bench_cache::CacheRow>> {
-        if !fixture_dir
-            .join("ngspice")
-            .join("rc_ladder_tran.raw")
-            .exists()
-        {
-            fixtures::run(
-                ws,
-                &fixtures::FixturesArgs {
-                    out: Some(fixture_dir.clone()),
-                    mc_runs: 100,
-                    ..fixtures::FixturesArgs::default()
-                },
-            )?;
-        }
-        crate::bench_cache::run(ws, &fixture_dir, args.quick)
-    })();
-    let mut table = markdown(&rows);
+    let cache_rows = if parts.contains(&Part::Cache) {
+        Some((|| -> Result<Vec<crate::bench_cache::CacheRow>> {
+            if !fixture_dir
+                .join("ngspice")
+                .join("rc_ladder_tran.raw")
+                .exists()
+            {
+                fixtures::run(
+                    ws,
+                    &fixtures::FixturesArgs {
+                        out: Some(fixture_dir.clone()),
+                        mc_runs: 100,
+                        ..fixtures::FixturesArgs::default()
+                    },
+                )?;
+            }
+            crate::bench_cache::run(ws, &fixture_dir, args.quick)
+        })())
+    } else {
+        None
+    };
+    let mut table = if rows.is_empty() {
+        String::new()
+    } else {
+        markdown(&rows)
+    };
     match &cache_rows {
-        Ok(r) => {
-            table.push('\n');
+        Some(Ok(r)) => {
+            if !table.is_empty() {
+                table.push('\n');
+            }
             table.push_str(&crate::bench_cache::table(r));
         }
-        Err(e) => notes.push(format!("cache rows skipped: {e:#}")),
+        Some(Err(e)) => notes.push(format!("cache rows skipped: {e:#}")),
+        None => {}
+    }
+    let load_end = load_average();
+    if let (Some(a), Some(b)) = (&load_start, &load_end) {
+        notes.push(format!(
+            "load average (1, 5, 15 min) {a} at the start, {b} at the end: other work on the \
+             machine lowers and scatters every number"
+        ));
     }
     let date = utc_now();
     let rev = git_rev(ws);
     let mach = machine();
-    let failed: Vec<&Row> = rows.iter().filter(|r| r.pass == Some(false)).collect();
+    let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
     // Cache rows whose goals are missed count for --check as well.
-    let cache_failed = cache_rows.as_ref().map_or(0, |r| {
-        r.iter()
+    let cache_failed = match &cache_rows {
+        Some(Ok(r)) => r
+            .iter()
             .filter(|r| !crate::bench_cache::row_passes(r))
-            .count()
-    });
-    let missed = failed.len() + cache_failed;
+            .count(),
+        _ => 0,
+    };
+    let missed = failed + cache_failed;
 
-    let results = json!({
-        "date": date,
-        "commit": rev,
-        "quick": args.quick,
-        "machine": mach,
-        "command": bench_command(args),
-        "files": {
-            "binary": file_json(&bin.file),
-            "ascii": file_json(&ascii.file),
-        },
-        "measurements": {
-            "binary": measurements_json(&bin),
-            "ascii": measurements_json(&ascii),
-        },
-        "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
-        "cache": cache_rows.as_ref().ok(),
-        "notes": notes,
+    let results = results_json(&ResultsMeta {
+        date: &date,
+        commit: &rev,
+        machine: &mach,
+        args,
+        parts: &parts,
+        benches: &benches,
+        rows: &rows,
+        cache: cache_rows.as_ref().and_then(|r| r.as_ref().ok()),
+        notes: &notes,
+        load: (load_start.as_deref(), load_end.as_deref()),
     });
     let results_path = out_dir.join("results.json");
     let text = serde_json::to_string_pretty(&results).context("formatting results.json")?;
@@ -946,7 +1357,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         outfile::write(&docs, md.as_bytes())?;
         println!("docs:    {}", docs.display());
     }
-    let spicelab_missing = tools.spicelab.is_err();
+    let spicelab_missing = !benches.is_empty() && tools.spicelab.is_err();
     if missed > 0 {
         println!("{missed} row(s) missed a goal");
     }
@@ -957,15 +1368,61 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     })
 }
 
-fn measurements_json(fb: &FileBench) -> Value {
-    let b = fb.file.bytes;
-    json!([
-        fb.cat.to_json(b),
-        fb.spicelab.to_json(b),
-        fb.numpy.to_json(b),
-        fb.spicelib.to_json(b),
-        fb.pyspicelab.to_json(b)
-    ])
+/// Everything results.json is made of.
+struct ResultsMeta<'a> {
+    date: &'a str,
+    commit: &'a str,
+    machine: &'a Value,
+    args: &'a BenchArgs,
+    parts: &'a [Part],
+    benches: &'a [Bench],
+    rows: &'a [Row],
+    cache: Option<&'a Vec<crate::bench_cache::CacheRow>>,
+    notes: &'a [String],
+    /// /proc/loadavg's first three numbers at the start and at the end.
+    load: (Option<&'a str>, Option<&'a str>),
+}
+
+/// target/bench/results.json: the files, every measurement, the rows.
+fn results_json(r: &ResultsMeta<'_>) -> Value {
+    let mut files = serde_json::Map::new();
+    let mut measurements = serde_json::Map::new();
+    for b in r.benches {
+        files.insert(b.spec.part.key().into(), file_json(&b.spec.file));
+        measurements.insert(b.spec.part.key().into(), measurements_json(b));
+    }
+    json!({
+        "date": r.date,
+        "commit": r.commit,
+        "quick": r.args.quick,
+        "machine": r.machine,
+        "load_average": {"start": r.load.0, "end": r.load.1},
+        "command": bench_command(r.args),
+        "parts": r.parts.iter().map(|p| p.name()).collect::<Vec<_>>(),
+        "files": files,
+        "measurements": measurements,
+        "rows": r.rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+        "cache": r.cache,
+        "notes": r.notes,
+    })
+}
+
+/// cat, spicelab, then the other baselines (each with its tool name).
+fn measurements_json(b: &Bench) -> Value {
+    let bytes = b.spec.file.bytes;
+    let mut out = Vec::new();
+    for (s, m) in b.spec.baselines.iter().zip(&b.baselines) {
+        if s.tool == Tool::Cat {
+            out.push(m.to_json(bytes));
+        }
+    }
+    out.push(b.spicelab.to_json(bytes));
+    for (s, m) in b.spec.baselines.iter().zip(&b.baselines) {
+        if s.tool != Tool::Cat {
+            out.push(m.to_json(bytes));
+        }
+    }
+    Value::Array(out)
 }
 
 fn file_json(f: &BigFile) -> Value {
@@ -982,6 +1439,13 @@ fn bench_command(args: &BenchArgs) -> String {
     }
     if let Some(s) = args.ascii_size {
         let _ = write!(c, " --ascii-size {}", size_label(s));
+    }
+    if let Some(s) = args.ltspice_size {
+        let _ = write!(c, " --ltspice-size {}", size_label(s));
+    }
+    if !args.only.is_empty() {
+        let names: Vec<&str> = args.only.iter().map(|p| p.name()).collect();
+        let _ = write!(c, " --only {}", names.join(","));
     }
     c
 }
@@ -1030,47 +1494,212 @@ mod tests {
         assert!(compare_stats("nope", same).is_err());
     }
 
-    #[test]
-    fn table_has_every_row() {
-        let m = |tool: &str, secs: Option<f64>| Measured {
+    const STATS: &str =
+        r#"{"plots":[{"vectors":[{"name":"time","min":0.0,"max":1.0,"mean":0.5,"rms":0.6}]}]}"#;
+    const BASE: &str = r#"{"vectors":[{"name":"time","min":0.0,"max":1.0,"mean":0.5,"rms":0.6}]}"#;
+
+    fn m(tool: &str, secs: Option<f64>, rss_kb: u64) -> Measured {
+        Measured {
             tool: tool.into(),
             version: "1".into(),
             runs: secs
                 .map(|s| {
                     vec![Run {
                         secs: s,
-                        rss_kb: Some(10_000),
-                        stdout: String::new(),
+                        rss_kb: Some(rss_kb),
+                        stdout: if tool == "spicelab" { STATS } else { BASE }.into(),
                     }]
                 })
                 .unwrap_or_default(),
             problem: secs.is_none().then(|| "not installed".to_string()),
             timed_out_after: None,
-        };
-        let fb = FileBench {
-            file: BigFile {
-                path: "x.raw".into(),
-                bytes: 4_000_000_000,
-                points: 1,
-                variables: 8,
-                reused: true,
-            },
-            cat: m("cat", Some(0.5)),
-            spicelab: m("spicelab", Some(1.0)),
-            numpy: m("numpy", Some(5.0)),
-            spicelib: m("spicelib", None),
-            pyspicelab: m(PYSPICELAB, Some(40.0)),
-            agree: Some(Ok(8)),
-        };
-        let rows = rows_for(&fb, false);
+        }
+    }
+
+    fn file(bytes: u64) -> BigFile {
+        BigFile {
+            path: "x.raw".into(),
+            bytes,
+            points: 1,
+            variables: 8,
+            reused: true,
+        }
+    }
+
+    /// A measured spec: `secs` per tool in the spec's baseline order.
+    fn bench(part: Part, bytes: u64, spicelab: f64, secs: &[Option<f64>]) -> Bench {
+        let spec = spec_for(part, file(bytes)).expect("a stats part");
+        assert_eq!(spec.baselines.len(), secs.len());
+        let baselines = spec
+            .baselines
+            .iter()
+            .zip(secs)
+            .map(|(b, s)| m(b.tool.name(), *s, 40_000))
+            .collect();
+        Bench {
+            spec,
+            spicelab: m("spicelab", Some(spicelab), 10_000),
+            baselines,
+        }
+    }
+
+    #[test]
+    fn ngspice_table_has_every_row() {
+        let b = bench(
+            Part::Ngspice,
+            4_000_000_000,
+            1.0,
+            &[Some(0.5), Some(5.0), None, Some(40.0)],
+        );
+        let rows = rows_for(&b, &[]);
         assert_eq!(rows.len(), 6);
-        assert_eq!(rows[4].ratio, "40.0x");
-        assert_eq!(rows[0].pass, Some(true)); // 4 GB/s
+        assert_eq!(rows[0].row, "stats, 3.7 GiB ngspice binary: throughput");
+        assert_eq!(rows[0].goal, ">= 2 GB/s (stretch: >= 0.5x cat)");
+        assert_eq!(rows[0].ratio, "0.50x cat");
+        assert_eq!(rows[0].pass_text(), "pass (stretch met)"); // 4 GB/s
         assert_eq!(rows[1].pass, Some(true)); // 10 MB
+        assert_eq!(rows[1].goal, "< 64 MB");
         assert_eq!(rows[2].pass, Some(true)); // 5x numpy
+        assert_eq!(rows[2].goal, ">= 4x numpy");
         assert_eq!(rows[3].pass, None); // spicelib skipped
         assert!(rows[3].baseline.contains("skipped: not installed"));
+        assert_eq!(rows[3].pass_text(), "skipped");
+        assert_eq!(
+            rows[4].row,
+            "stats, 3.7 GiB ngspice binary: vs spicelab (PyPI) StreamingRAWReader"
+        );
+        assert_eq!(rows[4].ratio, "40.0x");
+        assert_eq!(
+            rows[5].row,
+            "stats, 3.7 GiB ngspice binary: same min/max/mean/rms as numpy"
+        );
+        assert_eq!(rows[5].pass, Some(true));
         let md = markdown(&rows);
         assert_eq!(md.lines().count(), 8);
+        let json = measurements_json(&b);
+        let tools: Vec<&str> = json
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| m["tool"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(tools, ["cat", "spicelab", "numpy", "spicelib", PYSPICELAB]);
+    }
+
+    #[test]
+    fn ascii_rows_keep_their_goals() {
+        let b = bench(
+            Part::NgspiceAscii,
+            200_000_000,
+            0.25,
+            &[Some(0.03), Some(3.0), Some(8.0), Some(8.0)],
+        );
+        let rows = rows_for(&b, &[]);
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0].row, "stats, 200 MB ngspice ASCII: throughput");
+        assert_eq!(rows[0].goal, ">= 200 MB/s");
+        assert_eq!(rows[0].spicelab, "spicelab: 800 MB/s, peak 10.2 MB");
+        assert_eq!(rows[0].pass_text(), "pass");
+        assert_eq!(rows[1].goal, "— (bounded)");
+        assert_eq!(rows[1].pass, None);
+        assert_eq!(rows[2].goal, ">= 7x numpy");
+        assert_eq!(rows[2].pass, Some(true));
+        assert_eq!(rows[3].goal, "—");
+    }
+
+    #[test]
+    fn ltspice_rows_compare_with_cat_and_per_byte_with_ngspice() {
+        let ng = bench(
+            Part::Ngspice,
+            2_000_000_000,
+            0.25,
+            &[Some(0.25), Some(3.0), Some(8.0), Some(30.0)],
+        );
+        // 2 GB in 1 s: 0.25x cat (fails >= 0.7x), 0.25x ngspice per byte (fails >= 0.8x).
+        let lt = bench(
+            Part::Ltspice,
+            2_000_000_000,
+            1.0,
+            &[Some(0.25), Some(5.0), Some(10.0)],
+        );
+        let all = [ng, lt];
+        let rows = rows_for(&all[1], &all);
+        let labels: Vec<&str> = rows.iter().map(|r| r.row.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "stats, 1.9 GiB LTspice normal: throughput",
+                "stats, 1.9 GiB LTspice normal: peak RSS",
+                "stats, 1.9 GiB LTspice normal: per byte vs spicelab on 1.9 GiB ngspice binary",
+                "stats, 1.9 GiB LTspice normal: vs numpy",
+                "stats, 1.9 GiB LTspice normal: vs spicelib",
+                "stats, 1.9 GiB LTspice normal: same min/max/mean/rms as numpy",
+                "stats, 1.9 GiB LTspice normal: same min/max/mean/rms as spicelib",
+            ]
+        );
+        assert_eq!(rows[0].goal, ">= 0.7x cat");
+        assert_eq!(rows[0].ratio, "0.25x cat");
+        assert_eq!(rows[0].pass, Some(false));
+        assert_eq!(rows[1].pass, Some(true));
+        assert_eq!(rows[2].ratio, "0.25x");
+        assert_eq!(rows[2].goal, ">= 0.8x per byte");
+        assert_eq!(rows[2].pass, Some(false));
+        assert!(rows[2]
+            .baseline
+            .starts_with("spicelab on 1.9 GiB ngspice binary: 8.00 GB/s"));
+        assert_eq!(rows[4].ratio, "10.0x");
+        assert_eq!(rows[4].pass, None);
+        assert_eq!(rows[5].pass, Some(true));
+        assert_eq!(rows[6].pass, Some(true));
+        // Faster than 0.7x cat and 0.8x ngspice: both pass.
+        let fast = bench(
+            Part::LtspiceFastaccess,
+            2_000_000_000,
+            0.3,
+            &[Some(0.25), Some(5.0), None],
+        );
+        let all = [all[0].clone(), fast];
+        let rows = rows_for(&all[1], &all);
+        assert!(rows[0].row.contains("LTspice fastaccess"));
+        assert_eq!(rows[0].pass, Some(true));
+        assert_eq!(rows[2].pass, Some(true));
+        assert_eq!(rows[4].pass_text(), "—"); // spicelib skipped, no goal
+        assert!(rows[4].baseline.contains("skipped"));
+        assert_eq!(rows[6].pass, None); // not compared: spicelib did not run
+        assert!(rows[6].pass_text().starts_with("not compared"));
+        // Without the ngspice row the per-byte row says so.
+        let rows = rows_for(&all[1], &all[1..]);
+        assert_eq!(rows[2].pass, None);
+        assert_eq!(rows[2].note, "not measured");
+    }
+
+    #[test]
+    fn only_brings_the_ngspice_row_along_with_ltspice() {
+        assert_eq!(selected_parts(&[]).0, Part::ALL.to_vec());
+        let (p, note) = selected_parts(&[Part::LtspiceFastaccess, Part::Ltspice]);
+        assert_eq!(p, [Part::Ngspice, Part::Ltspice, Part::LtspiceFastaccess]);
+        assert!(note.is_some());
+        let (p, note) = selected_parts(&[Part::Cache]);
+        assert_eq!(p, [Part::Cache]);
+        assert!(note.is_none());
+        let (p, note) = selected_parts(&[Part::Ltspice, Part::Ngspice]);
+        assert_eq!(p, [Part::Ngspice, Part::Ltspice]);
+        assert!(note.is_none());
+        assert!(spec_for(Part::Cache, file(1)).is_none());
+    }
+
+    #[test]
+    fn every_stats_spec_runs_spicelab_stats_on_its_file() {
+        for part in Part::ALL {
+            let Some(spec) = spec_for(part, file(1 << 30)) else {
+                continue;
+            };
+            assert_eq!(
+                with_file(&spec.spicelab, "f.raw"),
+                ["stats", "f.raw", "--json"]
+            );
+            assert_eq!(spec.baselines[0].tool, Tool::Cat);
+            for b in &spec.baselines {
+                assert!(b.args.iter().any(|a| a == FILE), "{:?}", b.tool);
+            }
+        }
     }
 }
