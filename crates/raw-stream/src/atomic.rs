@@ -14,7 +14,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// A file being written; dropped without [`AtomicFile::commit`], it vanishes.
@@ -32,10 +31,12 @@ impl AtomicFile {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".spicelab-")
-            .permissions(std::fs::Permissions::from_mode(0o666))
-            .tempfile_in(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".spicelab-");
+        // Windows has no mode bits: a new file there gets the directory's ACL.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(dir)?;
         Ok(AtomicFile {
             tmp,
             path: path.to_path_buf(),

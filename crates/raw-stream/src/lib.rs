@@ -47,6 +47,7 @@ mod ascii;
 pub mod atomic;
 mod chunks;
 mod error;
+pub mod float_text;
 mod header;
 pub mod log;
 mod open;
@@ -63,4 +64,4 @@ pub use open::{
 };
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;
-pub use writer::{stored_types, write_file, write_plot, PlotWriter, RawFormat};
+pub use writer::{stored_types, write_file, write_plot, PlotWriter, RawFormat, STREAM_NAME};
