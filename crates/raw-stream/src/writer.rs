@@ -86,9 +86,9 @@ pub fn stored_types(
     vec![ValueType::F64; columns.len()]
 }
 
-/// Header keys the writer writes itself (or the reader takes as the data
-/// marker): an extra line with one of them would not read back as written.
-const RESERVED_KEYS: [&str; 10] = [
+/// Header keys the writer writes itself: an extra line with one of them
+/// would not read back as an extra line.
+const RESERVED_KEYS: [&str; 8] = [
     "title",
     "date",
     "plotname",
@@ -97,13 +97,15 @@ const RESERVED_KEYS: [&str; 10] = [
     "no. variables",
     "no. points",
     "variables",
-    "binary",
-    "values",
 ];
 
-/// Checks that `text` fits on one header line.
+/// Keys that, with an empty value, make the line the data marker.
+const MARKER_KEYS: [&str; 2] = ["binary", "values"];
+
+/// Checks that `text` fits on one header line (the reader ends a line at
+/// `\n` only: a `\r` inside a value, as in headers seen in the wild, stays).
 fn one_line(what: &str, text: &str) -> Result<(), String> {
-    if text.contains(['\n', '\r']) {
+    if text.contains('\n') {
         return Err(format!("{what} {text:?} holds a line break"));
     }
     Ok(())
@@ -117,9 +119,16 @@ fn extra_line(key: &str, value: &str) -> Result<String, String> {
     if key.contains(':') || key.trim() != key {
         return Err(format!("header key {key:?} cannot be written as a key"));
     }
-    if RESERVED_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+    let lower = key.to_ascii_lowercase();
+    if RESERVED_KEYS.contains(&lower.as_str()) {
         return Err(format!(
             "header key {key:?} is one the writer writes itself"
+        ));
+    }
+    // `Binary: 1` is an extra line; `Binary:` alone starts the data
+    if value.trim().is_empty() && MARKER_KEYS.contains(&lower.as_str()) {
+        return Err(format!(
+            "header key {key:?} with no value would start the data"
         ));
     }
     // The reader splits a line without ':' that starts with '.' at its first space.
@@ -245,7 +254,7 @@ fn header_text(
             .chain(std::iter::once(("variable type", &v.type_name)))
             .chain(v.extra.iter().map(|e| ("variable field", e)))
         {
-            if field.is_empty() || field.contains(['\t', '\n', '\r']) {
+            if field.is_empty() || field.contains(['\t', '\n']) {
                 return Err(format!(
                     "{what} {field:?} of variable {i} is empty or holds a tab or a line break"
                 ));
@@ -602,12 +611,12 @@ mod tests {
     fn command_and_extra_lines_are_written_back() {
         let p = plot(
             Some("ngspice-44.2"),
-            &[("Version", "7.8"), (".param", "r=1k")],
+            &[("Version", "7.8"), ("Binary", "1"), (".param", "r=1k")],
         );
         let t = text_of(RawFormat::NgspiceAscii, &p).unwrap_or_default();
         assert!(t.contains("\nCommand: ngspice-44.2\n"), "{t}");
         assert!(
-            t.contains("\nVersion: 7.8\n.param r=1k\nVariables:\n"),
+            t.contains("\nVersion: 7.8\nBinary: 1\n.param r=1k\nVariables:\n"),
             "{t}"
         );
         assert!(
@@ -647,6 +656,7 @@ mod tests {
         for p in [
             plot(Some("two\nlines"), &[]),
             plot(None, &[("Binary", "")]),
+            plot(None, &[("Title", "again")]),
             plot(None, &[("a:b", "c")]),
             {
                 let mut p = plot(None, &[]);

@@ -344,16 +344,18 @@ pub fn check_plot(p: &PlotRef, ps: &PlotRef) -> Option<(Plot, u64)> {
     Some((plot, n))
 }
 
-/// The writer's format of the same family as the file read: LTspice
-/// (and QSPICE) binary as LTspice binary (`fastaccess` kept), ASCII as
-/// ngspice ASCII, the rest as ngspice binary.
+/// The writer's format of the same family as the file read: LTspice binary
+/// as LTspice binary (`fastaccess` kept), ASCII as ngspice ASCII, the rest
+/// (ngspice, Xyce, QSPICE) as ngspice binary. Not QSPICE as LTspice: the
+/// LTspice reader takes the absolute value of a time scale, QSPICE's is
+/// read as stored.
 pub fn family(raw: &RawFile) -> RawFormat {
     let all_ascii = raw.plots().iter().all(|p| p.encoding == Encoding::Ascii);
     if all_ascii {
         return RawFormat::NgspiceAscii;
     }
     match raw.dialect() {
-        Dialect::Ltspice | Dialect::Qspice => {
+        Dialect::Ltspice => {
             if raw
                 .plots()
                 .first()
@@ -364,7 +366,7 @@ pub fn family(raw: &RawFile) -> RawFormat {
                 RawFormat::LtspiceBinary
             }
         }
-        Dialect::Ngspice | Dialect::Xyce => RawFormat::NgspiceBinary,
+        Dialect::Ngspice | Dialect::Xyce | Dialect::Qspice => RawFormat::NgspiceBinary,
     }
 }
 
@@ -390,5 +392,87 @@ pub fn round_trip(raw: &RawFile, plots: &[Plot], dir: &Path) {
             &want.columns,
             fmt == RawFormat::NgspiceAscii,
         );
+    }
+}
+
+/// The dialects `raw_open` forces (and `None`: detected).
+pub const DIALECTS: [Option<Dialect>; 5] = [
+    None,
+    Some(Dialect::Ngspice),
+    Some(Dialect::Xyce),
+    Some(Dialect::Ltspice),
+    Some(Dialect::Qspice),
+];
+
+/// The body of the fuzz target `raw_open`: `data` opened with the dialect
+/// detected (lenient and strict) and forced to each dialect, and every plot
+/// read to its end. Errors are fine; a panic is a bug.
+pub fn open_input(data: &[u8]) {
+    let bytes: std::sync::Arc<[u8]> = data.into();
+    for dialect in DIALECTS {
+        let stricts: &[bool] = if dialect.is_none() {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &strict in stricts {
+            let opts = OpenOptions {
+                dialect,
+                strict,
+                ..OpenOptions::default()
+            };
+            let Ok(raw) = RawFile::from_bytes("fuzz.raw", bytes.clone(), &opts) else {
+                continue;
+            };
+            assert!(!raw.plots().is_empty());
+            for i in 0..raw.plots().len() {
+                let p = raw.plot(i).expect("plot index in range");
+                let n = p.info().complete_points;
+                let mut points = 0u64;
+                for c in p.chunks(1000) {
+                    match c {
+                        Ok(c) => points += c.len as u64,
+                        Err(e) => {
+                            assert!(
+                                matches!(e, RawError::Data { .. } | RawError::Io { .. }),
+                                "{e}"
+                            );
+                            break;
+                        }
+                    }
+                }
+                assert!(points <= n, "plot {i}: {points} points read, {n} complete");
+                let _ = p.steps();
+                for r in p.partitions(4) {
+                    assert!(r.end <= n, "plot {i}: partition {r:?} past {n}");
+                }
+            }
+        }
+    }
+}
+
+/// The body of the fuzz target `raw_differential`: the first byte picks the
+/// dialect (0, 5, 6, 7: detected; 1-4: forced), the rest is the file;
+/// [`check_bytes`], then, when every plot read, [`round_trip`] in `dir`.
+pub fn differential_input(data: &[u8], dir: &Path) {
+    let Some((&pick, file)) = data.split_first() else {
+        return;
+    };
+    let dialect = match pick % 8 {
+        1 => Some(Dialect::Ngspice),
+        2 => Some(Dialect::Xyce),
+        3 => Some(Dialect::Ltspice),
+        4 => Some(Dialect::Qspice),
+        _ => None,
+    };
+    let opts = OpenOptions {
+        dialect,
+        ..OpenOptions::default()
+    };
+    let Some((raw, plots, checked)) = check_bytes(file, &opts) else {
+        return;
+    };
+    if checked.plots_failed == 0 {
+        round_trip(&raw, &plots, dir);
     }
 }
