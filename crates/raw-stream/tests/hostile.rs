@@ -9,6 +9,7 @@ mod common;
 use common::agree::{check_bytes, same, slice};
 use proptest::prelude::*;
 use raw_stream::{ChunkOptions, OpenOptions, RawError, RawFile, RawFormat};
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
 
@@ -16,6 +17,7 @@ use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
 
 /// Runs `f` on another thread and gives up after `limit`: a test of
 /// something that must not block fails instead of hanging.
+#[cfg(unix)]
 fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

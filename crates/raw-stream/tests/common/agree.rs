@@ -217,13 +217,13 @@ pub fn check_plot(p: &PlotRef, ps: &PlotRef) -> Option<(Plot, u64)> {
         assert_same(&what, &got, &whole, false);
     }
     // each column alone
-    for j in 0..types.len() {
+    for (j, want) in whole.iter().enumerate() {
         let what = format!("plot {i} column_at({j})");
         let c = p.column_at(j).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_same(
             &what,
             std::slice::from_ref(&c),
-            std::slice::from_ref(&whole[j]),
+            std::slice::from_ref(want),
             false,
         );
     }
