@@ -5,11 +5,13 @@
 //! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
 //! - `cargo xtask bench-cache [--quick]`: the result cache's ratio and speed (issue 3).
+//! - `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets of the RAW reader (nightly).
 
 mod bench;
 mod bench_cache;
 mod demo;
 mod fixtures;
+mod fuzz;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,8 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Measure the result cache (ratio, encode/decode MB/s) on the ngspice fixtures.
     BenchCache(BenchCacheArgs),
+    /// Fuzz the RAW reader (cargo-fuzz, nightly) for N seconds per target.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Task::Demo(a) => demo::run(&ws, &a),
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
+        Task::Fuzz(a) => fuzz::run(&ws, &a),
         Task::BenchCache(a) => {
             let dir = a.fixtures.unwrap_or_else(|| ws.target.join("fixtures"));
             bench_cache::run(&ws, &dir, a.quick).and_then(|rows| {

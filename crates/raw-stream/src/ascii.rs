@@ -56,6 +56,11 @@ fn number(buf: &[u8], s: usize, e: usize) -> Result<f64, (usize, String)> {
     })
 }
 
+/// True when `text` is a whole number as the parser reads it.
+pub(crate) fn is_number(text: &[u8]) -> bool {
+    !text.is_empty() && fast_float2::parse::<f64, _>(text).is_ok()
+}
+
 /// Parses one point starting at `at`. On success the values are in `out`
 /// (`re, im` pairs; `im` is 0 for real data).
 ///
@@ -131,11 +136,18 @@ pub(crate) fn parse_point(
     Ok(Step::Done(i))
 }
 
-/// Checks that the data start (after whitespace) with an integer point index.
-/// Returns the offset of the first bad byte.
+/// True when a line starting with `rest` is a header line (`Key: ...`): a
+/// letter first and a ':' within its first 12 bytes. A number never is.
+pub(crate) fn starts_header(rest: &[u8]) -> bool {
+    rest.first().is_some_and(u8::is_ascii_alphabetic) && rest[..rest.len().min(12)].contains(&b':')
+}
+
+/// Checks that the data start (after whitespace) with an integer point index,
+/// or with the next plot's header (a plot of no points). Returns the offset
+/// of the first bad byte.
 pub(crate) fn check_start(buf: &[u8]) -> Result<(), (usize, String)> {
     let i = skip_ws(buf, 0);
-    if i == buf.len() {
+    if i == buf.len() || starts_header(&buf[i..]) {
         return Ok(());
     }
     let mut j = i;
@@ -205,6 +217,8 @@ pub(crate) struct Scanner {
     interval: u64,
     tokens: u64,
     in_token: bool,
+    /// File offset where the current (or last) token starts.
+    token_start: u64,
     line_start: bool,
     last_checkpoint: u64,
     /// Checkpoints: (offset of a point's first token, point index).
@@ -231,6 +245,7 @@ impl Scanner {
             interval: interval.max(1),
             tokens: 0,
             in_token: false,
+            token_start: 0,
             line_start: true,
             last_checkpoint: 0,
             checkpoints: Vec::new(),
@@ -248,10 +263,9 @@ impl Scanner {
         } else {
             buf.len().saturating_sub(LOOK)
         };
+        let was_in_token = self.in_token;
         // Where the text ends in this buffer: the first header line.
-        let is_header = |i: usize| {
-            buf[i].is_ascii_alphabetic() && buf[i..(i + 12).min(buf.len())].contains(&b':')
-        };
+        let is_header = |i: usize| starts_header(&buf[i..]);
         let mut end = stop;
         let mut header = None;
         if self.line_start && stop > 0 && is_header(0) {
@@ -306,6 +320,15 @@ impl Scanner {
         }
         if end > 0 {
             self.line_start = buf[end - 1] == b'\n';
+            if self.in_token {
+                // where the token that runs to the end of what was scanned
+                // starts (in an earlier buffer when no separator is here)
+                if let Some(p) = buf[..end].iter().rposition(|&b| SEP[b as usize]) {
+                    self.token_start = base + p as u64 + 1;
+                } else if !was_in_token {
+                    self.token_start = base;
+                }
+            }
         }
         match header {
             Some(h) => Scanned::HeaderAt(h),
@@ -327,11 +350,13 @@ impl Scanner {
     /// Complete points seen. A last token cut by the end of the file (no
     /// separator after it) may be cut inside its number, so the point it
     /// would complete is counted only when that makes the plot whole
-    /// (`declared` points).
-    pub fn points(&self, at_eof: bool, declared: u64) -> u64 {
+    /// (`declared` points) and `is_number` says that the token's text (from
+    /// the file offset it is given to the end of the file) is still a
+    /// number: `1.5e` cut from `1.5e-3` is not, and the parser would refuse it.
+    pub fn points(&self, at_eof: bool, declared: u64, is_number: impl FnOnce(u64) -> bool) -> u64 {
         let full = self.tokens / self.per_point;
         let cut = at_eof && self.in_token && self.tokens % self.per_point == 0;
-        if cut && full != declared {
+        if cut && (full != declared || !is_number(self.token_start)) {
             full.saturating_sub(1)
         } else {
             full
@@ -368,11 +393,16 @@ mod tests {
             let end = (pos + piece).min(text.len());
             let eof = end == text.len();
             match sc.feed(&text[pos..end], pos as u64, eof) {
-                Scanned::HeaderAt(i) => return (sc.points(false, declared), Some(pos + i)),
+                Scanned::HeaderAt(i) => {
+                    return (sc.points(false, declared, |_| true), Some(pos + i))
+                }
                 Scanned::Upto(n) => {
                     pos += n;
                     if eof {
-                        return (sc.points(true, declared), None);
+                        return (
+                            sc.points(true, declared, |at| is_number(&text[at as usize..])),
+                            None,
+                        );
                     }
                     if n == 0 {
                         // buffer too small to make progress: take a bigger one
@@ -445,6 +475,11 @@ mod tests {
         assert_eq!(scan(cut, &real(2), 1 << 20, 3).0, 1);
         // ... unless it completes the declared count (a whole file without a final newline)
         assert_eq!(scan(cut, &real(2), 1 << 20, 2).0, 2);
+        // and it is still a number: "4.0e-3" cut to "4.0e" is not
+        let cut = b"0\t1.0\n\t2.0\n1\t3.0\n\t4.0e";
+        assert_eq!(scan(cut, &real(2), 1 << 20, 2).0, 1);
+        let cut = b"0\t1.0\n\t2.0\n1\t3.0\n\t-";
+        assert_eq!(scan(cut, &real(2), 1 << 20, 2).0, 1);
     }
 
     #[test]
@@ -456,7 +491,7 @@ mod tests {
         let shape = real(2);
         let mut sc = Scanner::new(&shape, 100);
         assert_eq!(sc.feed(&text, 1000, true), Scanned::Upto(text.len()));
-        assert_eq!(sc.points(true, 200), 200);
+        assert_eq!(sc.points(true, 200, |_| false), 200);
         assert!(sc.checkpoints.len() > 10);
         let mut out = Vec::new();
         for &(off, point) in &sc.checkpoints {
@@ -508,5 +543,8 @@ mod tests {
         assert!(check_start(b"\x9b\x01").is_err());
         assert!(check_start(b"0\t\t1.0").is_ok());
         assert!(check_start(b"12x").is_err());
+        // a plot of no points: the next plot's header follows at once
+        assert!(check_start(b"\nTitle: next\n").is_ok());
+        assert!(check_start(b"nan 1").is_err());
     }
 }

@@ -46,6 +46,7 @@
 mod ascii;
 mod chunks;
 mod error;
+pub mod float_text;
 mod header;
 pub mod log;
 mod open;
@@ -62,4 +63,7 @@ pub use open::{
 };
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;
-pub use writer::{stored_types, write_file, write_plot, PlotWriter, RawFormat};
+pub use writer::{
+    stored_types, write_file, write_plot, PlotWriter, RawFormat, NGSPICE_LAYOUT_COMMAND,
+    STREAM_NAME,
+};

@@ -14,6 +14,11 @@ pub fn step_params(raw_path: &Path) -> Option<Vec<Vec<(String, f64)>>> {
     use std::io::Read;
     let log = raw_path.with_extension("log");
     let mut bytes = Vec::new();
+    // Only a regular file: opening a FIFO would block until something writes to it.
+    if let Some(what) = crate::source::not_regular(&std::fs::metadata(&log).ok()?) {
+        tracing::warn!("{}: is {what}, not a regular file: ignored", log.display());
+        return None;
+    }
     std::fs::File::open(&log)
         .ok()?
         .take(16 << 20)

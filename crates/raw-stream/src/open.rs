@@ -550,8 +550,18 @@ impl Scan<'_> {
             self.f.read_at(at, &mut buf[..k])?;
             let eof = at + k as u64 >= size;
             match sc.feed(&buf[..k], at, eof) {
-                Scanned::HeaderAt(i) => break (at + i as u64, sc.points(false, n)),
-                Scanned::Upto(used) if eof => break (at + used as u64, sc.points(true, n)),
+                Scanned::HeaderAt(i) => break (at + i as u64, sc.points(false, n, |_| true)),
+                Scanned::Upto(used) if eof => {
+                    // the last token, cut by the end of the file: is it still a number?
+                    let is_number = |from: u64| {
+                        let len = size.saturating_sub(from);
+                        let mut tok = vec![0u8; len.min(4096) as usize];
+                        len <= 4096
+                            && self.f.read_at(from, &mut tok).is_ok()
+                            && ascii::is_number(&tok)
+                    };
+                    break (at + used as u64, sc.points(true, n, is_number));
+                }
                 // a buffer of at least 64 KiB always makes progress
                 Scanned::Upto(used) => at += used as u64,
             }

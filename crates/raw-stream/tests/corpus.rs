@@ -2,38 +2,37 @@
 //!
 //! The corpus is `../shared/raw-samples` beside the project (or
 //! `$SPICELAB_RAW_SAMPLES`). Where it is missing, the tests say so and check
-//! the committed `fixtures/ng39_*` files instead.
+//! the committed `fixtures/ng39_*` files instead; in CI (`CI` set) a missing
+//! corpus fails them (`common::require`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::require::{self, require_or_skip};
 use raw_stream::{OpenOptions, RawError, RawFile};
 use std::path::{Path, PathBuf};
 use toml::Value;
 use waveform::{Column, Encoding};
 
 fn corpus_dir() -> Option<PathBuf> {
-    if let Ok(d) = std::env::var("SPICELAB_RAW_SAMPLES") {
-        return Some(PathBuf::from(d));
-    }
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/raw-samples");
-    d.join("MANIFEST.toml").exists().then_some(d)
+    require::corpus_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
+/// The corpus and its manifest; `None` (after [`require_or_skip`]) when the
+/// corpus is missing. A manifest that does not parse fails the test.
 fn manifest() -> Option<(PathBuf, Value)> {
-    let dir = corpus_dir();
-    let Some(dir) = dir else {
-        eprintln!(
-            "NOTE: ../shared/raw-samples not found: checking only the committed fixtures/ng39_* files \
-             (set SPICELAB_RAW_SAMPLES to the corpus to check every dialect)"
-        );
-        return None;
-    };
-    let text = std::fs::read_to_string(dir.join("MANIFEST.toml")).ok()?;
-    Some((dir, text.parse::<Value>().ok()?))
+    let dir = corpus_dir()?;
+    let path = dir.join("MANIFEST.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value = text
+        .parse::<Value>()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some((dir, value))
 }
 
 fn f(v: &Value) -> f64 {
@@ -265,7 +264,7 @@ fn ngspice_binary_matches_its_ascii_twin() {
         ("ng39_rlc_ac.raw", "ng39_rlc_ac_ascii.raw"),
     ] {
         if !dir.join(bin).exists() {
-            eprintln!("NOTE: {bin} not found in {}", dir.display());
+            require_or_skip(&format!("{bin} in {}", dir.display()));
             continue;
         }
         let a = columns_of(&dir.join(bin));
@@ -385,7 +384,7 @@ fn ascii_partitions_read_the_same_points() {
     ] {
         let path = dir.join(name);
         if !path.exists() {
-            assert!(std::env::var_os("CI").is_none(), "{name} missing in CI");
+            require_or_skip(&format!("{name} in {}", dir.display()));
             continue;
         }
         let whole = RawFile::open(&path)
@@ -437,5 +436,49 @@ fn ascii_partitions_read_the_same_points() {
             whole.columns[1].get_f64(mid as usize),
             "{name}"
         );
+    }
+}
+
+/// A test cannot pass by skipping in CI: with `CI=true` and
+/// `SPICELAB_RAW_SAMPLES` naming an empty directory, the corpus lookup of
+/// these tests fails instead of skipping (the environment is passed in, so
+/// this runs without re-running the test binary).
+#[test]
+fn a_missing_corpus_fails_in_ci_and_skips_elsewhere() {
+    use common::require::{decide, locate_corpus, require_or_skip_in, Missing};
+    use std::ffi::OsStr;
+    let empty = tempfile::tempdir().unwrap();
+    let what = locate_corpus(
+        Some(empty.path().as_os_str().to_owned()),
+        Path::new("/nonexistent"),
+    )
+    .expect_err("an empty directory is not the corpus");
+    assert!(
+        what.contains("MANIFEST.toml") && what.contains("SPICELAB_RAW_SAMPLES"),
+        "{what}"
+    );
+    // CI set: the test fails
+    for ci in ["true", "1", "yes", "TRUE"] {
+        assert_eq!(decide(Some(OsStr::new(ci))), Missing::Fail, "CI={ci}");
+        let r = std::panic::catch_unwind(|| require_or_skip_in(&what, Some(OsStr::new(ci))));
+        let msg = r
+            .err()
+            .and_then(|p| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| panic!("CI={ci}: a missing corpus did not fail"));
+        assert!(msg.contains("CI is set") && msg.contains(&what), "{msg}");
+    }
+    // CI unset (or off): a note, and the caller skips
+    for ci in [None, Some(""), Some("0"), Some("false")] {
+        assert_eq!(decide(ci.map(OsStr::new)), Missing::Skip, "CI={ci:?}");
+        require_or_skip_in(&what, ci.map(OsStr::new));
+    }
+    // the real corpus, when given, is found
+    let fixtures = fixtures_dir();
+    assert!(locate_corpus(Some(fixtures.into_os_string()), Path::new("/")).is_err());
+    if let Ok(d) = locate_corpus(
+        None,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/raw-samples"),
+    ) {
+        assert!(d.join("MANIFEST.toml").is_file());
     }
 }

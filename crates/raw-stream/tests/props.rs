@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use proptest::prelude::*;
 use raw_stream::{write_file, OpenOptions, RawError, RawFile, RawFormat};
 use std::path::Path;
@@ -253,17 +255,18 @@ fn exercise(path: &Path) {
 #[test]
 fn every_truncation_point_reads_the_complete_points() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/raw-samples");
     let mut files = vec![
         fixtures.join("ng39_rc_tran.raw"),
         fixtures.join("ng39_rlc_ac_ascii.raw"),
     ];
-    for name in [
-        "ltspice_tran_fastaccess.raw",
-        "ltspice_tran_step.raw",
-        "xyce_ac_step_multi.raw",
-    ] {
-        if corpus.join(name).exists() {
+    // the LTspice and Xyce files of the shared corpus (in CI it must be there)
+    if let Some(corpus) = common::require::corpus_dir(env!("CARGO_MANIFEST_DIR")) {
+        for name in [
+            "ltspice_tran_fastaccess.raw",
+            "ltspice_tran_step.raw",
+            "xyce_ac_step_multi.raw",
+        ] {
+            assert!(corpus.join(name).exists(), "{name} missing from the corpus");
             files.push(corpus.join(name));
         }
     }

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../raw-stream/tests/common/require.rs"]
+mod require;
+
 use cache_zstd::{decode_entry, encode_entry, CodecChoice, EncodeOptions, Entry, JobMeta};
 use raw_stream::RawFile;
 use serde_json::Value;
@@ -14,11 +17,9 @@ use waveform::Column;
 fn raw_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut dirs = vec![root.join("../../fixtures")];
-    let corpus = root.join("../../../shared/raw-samples");
-    if corpus.exists() {
+    // the shared corpus too (a failure in CI when it is missing)
+    if let Some(corpus) = require::corpus_dir(env!("CARGO_MANIFEST_DIR")) {
         dirs.push(corpus);
-    } else {
-        eprintln!("NOTE: shared corpus not found; round-tripping the committed fixtures only");
     }
     let mut files = Vec::new();
     for d in dirs {

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../raw-stream/tests/common/require.rs"]
+mod require;
+
 use raw_stream::RawFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,18 +21,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file of the shared corpus; `None` where the corpus is missing (a failure in CI).
 fn corpus(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/raw-samples")
-        .join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "NOTE: shared corpus not found, skipping the part of this test that needs {name}"
-        );
-        None
-    }
+    let p = require::corpus_dir(env!("CARGO_MANIFEST_DIR"))?.join(name);
+    assert!(p.exists(), "{name} missing from the shared corpus");
+    Some(p)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -306,10 +302,7 @@ fn truncated_file_gives_stats_of_the_complete_points_and_a_warning() {
 /// ngspice run live: the result reads and matches the committed ngspice output.
 #[test]
 fn live_ngspice_result_matches_the_committed_one() {
-    if Command::new("ngspice").arg("--version").output().is_err() {
-        eprintln!(
-            "NOTE: ngspice not installed (apt-get install -y ngspice); live simulator test skipped"
-        );
+    if !require::ngspice_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

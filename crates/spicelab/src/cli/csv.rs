@@ -5,31 +5,15 @@
 use std::fmt::Write as _;
 use waveform::Column;
 
-/// Shortest text that reads back to the same f64 (`ryu`; `NaN`, `inf`, `-inf`
-/// for the non-finite values).
+/// Shortest text that reads back to the same f64: the one float-to-text
+/// helper, shared with the RAW writer ([`raw_stream::float_text`]).
 pub fn fmt_f64(x: f64, out: &mut String) {
-    if x.is_finite() {
-        out.push_str(ryu::Buffer::new().format_finite(x));
-    } else {
-        push_non_finite(x.is_nan(), x > 0.0, out);
-    }
+    raw_stream::float_text::push_f64(x, out);
 }
 
 /// Shortest text that reads back to the same f32.
 fn fmt_f32(x: f32, out: &mut String) {
-    if x.is_finite() {
-        out.push_str(ryu::Buffer::new().format_finite(x));
-    } else {
-        push_non_finite(x.is_nan(), x > 0.0, out);
-    }
-}
-
-fn push_non_finite(nan: bool, positive: bool, out: &mut String) {
-    out.push_str(match (nan, positive) {
-        (true, _) => "NaN",
-        (false, true) => "inf",
-        (false, false) => "-inf",
-    });
+    raw_stream::float_text::push_f32(x, out);
 }
 
 fn field(s: &str) -> String {

@@ -1,0 +1,402 @@
+//! `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets of the
+//! RAW reader (`fuzz/`, nightly), each run for N seconds on a corpus seeded
+//! from the committed fixtures, the shared corpus when present and small
+//! files made by the writer (`fuzz/corpus/<target>/`, not committed).
+//!
+//! Needs the nightly toolchain and cargo-fuzz:
+//! `rustup toolchain install nightly --profile minimal` and
+//! `cargo install cargo-fuzz --locked`. A crash fails the task; libFuzzer
+//! leaves the input in `fuzz/artifacts/<target>/`, to be committed as a
+//! regression fixture beside a fix.
+
+use crate::util::{self, Workspace};
+use anyhow::{bail, Context, Result};
+use raw_stream::{write_plot, RawFormat};
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, Variable};
+
+/// The fuzz targets, in the order they run.
+pub const TARGETS: [&str; 2] = ["raw_open", "raw_differential"];
+
+/// Largest input the fuzzer makes. Longer seeds (the ASCII fixtures reach
+/// 33 KB) are cut to this by libFuzzer: their cut versions are seeds too.
+const MAX_LEN: usize = 4096;
+
+/// Seeds larger than this are left out of the corpus.
+const MAX_SEED: u64 = 64 << 10;
+
+/// Options of `cargo xtask fuzz`.
+#[derive(clap::Args, Debug)]
+pub struct FuzzArgs {
+    /// Seconds to fuzz each target.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub seconds: u64,
+    /// Only this target (raw_open, raw_differential).
+    #[arg(long, value_name = "T")]
+    pub target: Option<String>,
+}
+
+/// What libFuzzer's final stats say about one run.
+#[derive(Debug, Default, Clone)]
+struct Stats {
+    execs: u64,
+    per_sec: u64,
+    new_units: u64,
+    peak_rss_mb: u64,
+}
+
+pub fn run(ws: &Workspace, args: &FuzzArgs) -> Result<ExitCode> {
+    let targets: Vec<&str> = match &args.target {
+        Some(t) if TARGETS.contains(&t.as_str()) => vec![t.as_str()],
+        Some(t) => bail!("no fuzz target '{t}' (there are: {})", TARGETS.join(", ")),
+        None => TARGETS.to_vec(),
+    };
+    let rustup = util::which("rustup").context(
+        "rustup is not on PATH: cargo-fuzz needs the nightly toolchain (https://rustup.rs)",
+    )?;
+    let fuzz_dir = ws.root.join("fuzz");
+    let probe = nightly(&rustup, &ws.root)
+        .args(["fuzz", "--version"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {
+            eprintln!("xtask fuzz: {}", String::from_utf8_lossy(&o.stdout).trim())
+        }
+        _ => bail!(
+            "`cargo +nightly fuzz` does not run: install them with \
+             `rustup toolchain install nightly --profile minimal` and `cargo install cargo-fuzz --locked`"
+        ),
+    }
+    let seeds = seed_files(ws)?;
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for t in &targets {
+        let corpus = fuzz_dir.join("corpus").join(t);
+        fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
+        for (name, bytes) in &seeds {
+            // raw_differential: the first byte picks the dialect (0: detected)
+            let content = if *t == "raw_differential" {
+                let mut b = vec![0u8];
+                b.extend_from_slice(bytes);
+                b
+            } else {
+                bytes.clone()
+            };
+            fs::write(corpus.join(format!("seed-{name}")), content)
+                .with_context(|| format!("writing the seed {name}"))?;
+        }
+        eprintln!(
+            "xtask fuzz: {t} for {} s on {} ({} seeds)",
+            args.seconds,
+            ws.rel(&corpus),
+            seeds.len()
+        );
+        let (ok, stats, tail) = run_target(&rustup, &ws.root, t, &corpus, args.seconds)?;
+        if !ok {
+            failed = true;
+            eprintln!("xtask fuzz: {t} FAILED; the last lines of its output:");
+            for l in &tail {
+                eprintln!("  {l}");
+            }
+        }
+        rows.push((t.to_string(), ok, stats));
+    }
+    println!("| target | seconds | executions | exec/s | new units | peak RSS MB | result |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    let mut total = 0;
+    for (t, ok, s) in &rows {
+        total += s.execs;
+        println!(
+            "| {t} | {} | {} | {} | {} | {} | {} |",
+            args.seconds,
+            s.execs,
+            s.per_sec,
+            s.new_units,
+            s.peak_rss_mb,
+            if *ok {
+                "0 crashes"
+            } else {
+                "CRASH (see fuzz/artifacts)"
+            }
+        );
+    }
+    println!("| all | | {total} | | | | |");
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `cargo +nightly` in `dir`, through rustup (the cargo that runs xtask is the pinned stable one).
+fn nightly(rustup: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(rustup);
+    c.args(["run", "nightly", "cargo"]).current_dir(dir);
+    for v in [
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC_WRAPPER",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// Runs one target; returns (no crash, final stats, the last lines of its output).
+fn run_target(
+    rustup: &Path,
+    root: &Path,
+    target: &str,
+    corpus: &Path,
+    seconds: u64,
+) -> Result<(bool, Stats, Vec<String>)> {
+    let mut cmd = nightly(rustup, root);
+    // no sanitizer: the crates are safe Rust (unsafe_code = "forbid"); debug
+    // assertions and overflow checks are on (cargo-fuzz's default)
+    cmd.args(["fuzz", "run", "-s", "none", target])
+        .arg(corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .arg(format!("-max_len={MAX_LEN}"))
+        .args(["-print_final_stats=1", "-timeout=10", "-rss_limit_mb=2048"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("running cargo +nightly fuzz run {target}"))?;
+    let stdout = child.stdout.take();
+    let out_thread = std::thread::spawn(move || {
+        if let Some(o) = stdout {
+            for l in BufReader::new(o).lines().map_while(Result::ok) {
+                eprintln!("  {l}");
+            }
+        }
+    });
+    let mut stats = Stats::default();
+    let mut tail: VecDeque<String> = VecDeque::new();
+    if let Some(err) = child.stderr.take() {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let num = |key: &str| {
+                line.strip_prefix(key)
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            if let Some(v) = num("stat::number_of_executed_units:") {
+                stats.execs = v;
+            } else if let Some(v) = num("stat::average_exec_per_sec:") {
+                stats.per_sec = v;
+            } else if let Some(v) = num("stat::new_units_added:") {
+                stats.new_units = v;
+            } else if let Some(v) = num("stat::peak_rss_mb:") {
+                stats.peak_rss_mb = v;
+            }
+            if line.starts_with("stat::")
+                || line.contains("DONE")
+                || line.contains("ERROR")
+                || line.contains("panicked")
+                || line.contains("artifact")
+                || line.starts_with("error")
+            {
+                eprintln!("  {line}");
+            }
+            tail.push_back(line.chars().take(300).collect());
+            if tail.len() > 60 {
+                tail.pop_front();
+            }
+        }
+    }
+    let status = child.wait().context("waiting for cargo fuzz")?;
+    let _ = out_thread.join();
+    Ok((status.success(), stats, tail.into()))
+}
+
+/// The seeds: the committed ngspice fixtures, the small files of the shared
+/// corpus when it is there, and small files of every layout the writer makes
+/// (whole and cut short). (name, bytes).
+fn seed_files(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut seeds = Vec::new();
+    let mut dirs = vec![ws.root.join("fixtures")];
+    let shared = ws.root.join("../shared/raw-samples");
+    if shared.join("MANIFEST.toml").is_file() {
+        dirs.push(shared);
+    }
+    for d in dirs {
+        let mut files: Vec<PathBuf> = fs::read_dir(&d)
+            .with_context(|| format!("reading {}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".raw") || name.ends_with(".qraw")
+            })
+            .collect();
+        files.sort();
+        for p in files {
+            let size = fs::metadata(&p).map(|m| m.len()).unwrap_or(u64::MAX);
+            if size > MAX_SEED {
+                continue;
+            }
+            let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("seed");
+            seeds.push((name.to_string(), bytes));
+        }
+    }
+    for (name, bytes) in generated()? {
+        // whole, and cut inside its data
+        let cut = bytes.len() - bytes.len() / 7;
+        seeds.push((format!("{name}-cut.raw"), bytes[..cut].to_vec()));
+        seeds.push((format!("{name}.raw"), bytes));
+    }
+    Ok(seeds)
+}
+
+fn header(plotname: &str, flags: &str, names: &[(&str, &str)], n: usize) -> PlotHeader {
+    PlotHeader {
+        title: "* fuzz seed".into(),
+        date: "Thu Jan  1 00:00:00 2026".into(),
+        plotname: plotname.into(),
+        flags: Flags::parse(flags),
+        n_points: n as u64,
+        variables: names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| Variable::new(i, *name, *kind))
+            .collect(),
+        ..PlotHeader::default()
+    }
+}
+
+/// Small plots of every shape: a transient, an AC sweep (complex), a
+/// stepped transient, an operating point.
+fn plots() -> Vec<(&'static str, Plot)> {
+    let n = 6;
+    let t: Vec<f64> = (0..n).map(|i| i as f64 * 1e-6).collect();
+    let tran = Plot {
+        header: header(
+            "Transient Analysis",
+            "real forward",
+            &[
+                ("time", "time"),
+                ("v(out)", "voltage"),
+                ("i(v1)", "current"),
+            ],
+            n,
+        ),
+        columns: vec![
+            Column::F64(t.clone()),
+            Column::F64(t.iter().map(|x| (x * 1e6).sin()).collect()),
+            Column::F64(t.iter().map(|x| -x * 1e3).collect()),
+        ],
+        steps: Steps::single(n as u64),
+    };
+    let f: Vec<f64> = (0..n).map(|i| 10f64.powi(i as i32)).collect();
+    let ac = Plot {
+        header: header(
+            "AC Analysis",
+            "complex forward log",
+            &[("frequency", "frequency"), ("v(out)", "voltage")],
+            n,
+        ),
+        columns: vec![
+            Column::F64(f.clone()),
+            Column::C64(
+                f.iter()
+                    .map(|x| Complex64 {
+                        re: 1.0 / (1.0 + x),
+                        im: -x / (1.0 + x * x),
+                    })
+                    .collect(),
+            ),
+        ],
+        steps: Steps::single(n as u64),
+    };
+    let per = 3;
+    let st: Vec<f64> = (0..3 * per).map(|i| (i % per) as f64 * 1e-3).collect();
+    let stepped = Plot {
+        header: header(
+            "Transient Analysis",
+            "real forward stepped",
+            &[("time", "time"), ("v(a)", "voltage")],
+            st.len(),
+        ),
+        columns: vec![
+            Column::F64(st.clone()),
+            Column::F32(st.iter().map(|x| *x as f32 * 2.0).collect()),
+        ],
+        steps: Steps::single(st.len() as u64),
+    };
+    let op = Plot {
+        header: header(
+            "Operating Point",
+            "real",
+            &[("v(a)", "voltage"), ("v(b)", "voltage")],
+            1,
+        ),
+        columns: vec![Column::F64(vec![1.5]), Column::F64(vec![-0.25])],
+        steps: Steps::single(1),
+    };
+    vec![("tran", tran), ("ac", ac), ("stepped", stepped), ("op", op)]
+}
+
+/// The writer's formats on [`plots`], a two-plot file, and hand-written
+/// ASCII layouts the writer does not make (ngspice 44, Xyce, QSPICE).
+fn generated() -> Result<Vec<(String, Vec<u8>)>> {
+    let formats = [
+        ("ng", RawFormat::NgspiceBinary),
+        ("ngascii", RawFormat::NgspiceAscii),
+        ("lt", RawFormat::LtspiceBinary),
+        ("ltfast", RawFormat::LtspiceFastAccess),
+    ];
+    let mut out = Vec::new();
+    let plots = plots();
+    for (fname, fmt) in formats {
+        for (pname, plot) in &plots {
+            let mut b = Vec::new();
+            write_plot(&mut b, fmt, plot).with_context(|| format!("seed {fname}-{pname}"))?;
+            out.push((format!("gen-{fname}-{pname}"), b));
+        }
+        // two plots in one file
+        let mut b = Vec::new();
+        for (_, plot) in plots.iter().filter(|(n, _)| *n == "op" || *n == "tran") {
+            write_plot(&mut b, fmt, plot).with_context(|| format!("seed {fname}-multi"))?;
+        }
+        out.push((format!("gen-{fname}-multi"), b));
+    }
+    let head = |plotname: &str, flags: &str, command: &str, vars: &str, n: usize| {
+        format!(
+            "Title: * seed\nDate: today\n{command}Plotname: {plotname}\nFlags: {flags}\n\
+             No. Variables: 2\nNo. Points: {n}\nVariables:\n{vars}Values:\n"
+        )
+    };
+    let tv = "\t0\ttime\ttime\n\t1\tv(out)\tvoltage\n";
+    let fv = "\t0\tfrequency\tfrequency grid=3\n\t1\tv(out)\tvoltage\n";
+    let mut ng44 = head(
+        "Transient Analysis",
+        "real",
+        "Command: ngspice-44.2\n",
+        tv,
+        3,
+    );
+    ng44.push_str(" 0\t0.000000000000000e+00\n\t1.000000000000000e+00\n\n");
+    ng44.push_str(" 1\t1.000000000000000e-06\n\t5.000000000000000e-01\n\n");
+    ng44.push_str(" 2\t2.000000000000000e-06\n\t2.500000000000000e-01\n\n");
+    out.push(("hand-ngspice44-ascii".into(), ng44.into_bytes()));
+    let mut xyce = head("AC Analysis", "complex", "", fv, 2);
+    xyce.push_str(
+        "0\t1.0e+03, 0.0e+00\n\t1.0e+00, -2.0e-01\n1\t1.0e+04, 0.0e+00\n\t5.0e-01, -4.0e-01\n",
+    );
+    out.push(("hand-xyce-ascii".into(), xyce.into_bytes()));
+    let mut qspice = head("AC Analysis", "complex", "Command: QSPICE64\n", fv, 2);
+    qspice.push_str("0\t1e3\n\t1,2\n1\t2e3\n\t3,4\n");
+    out.push(("hand-qspice-ascii".into(), qspice.into_bytes()));
+    let mut lt = head("Transient Analysis", "real forward", "", tv, 2).replace('\n', "\r\n");
+    lt.push_str(
+        "0\t0.000000000000000e+000\r\n\t1.0e+000\r\n1\t-1.000000000000000e-006\r\n\t2.0e+000\r\n",
+    );
+    out.push(("hand-ltspice-crlf".into(), lt.into_bytes()));
+    Ok(out)
+}
