@@ -10,11 +10,11 @@
 
 use crate::error::RawError;
 use crate::float_text::push_f64;
-use crate::header::{self, Layout, ParsedHeader};
+use crate::header::{self, ParsedHeader};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use waveform::{Column, Complex64, Dialect, Encoding, Flags, Plot, PlotHeader, ValueType, VarKind};
+use waveform::{Column, Complex64, Dialect, Encoding, Plot, PlotHeader, ValueType};
 
 /// The name errors give for a writer that is not a file ([`PlotWriter::begin`], [`write_plot`]).
 pub const STREAM_NAME: &str = "<output stream>";
@@ -142,37 +142,31 @@ fn extra_line(key: &str, value: &str) -> Result<String, String> {
     Ok(format!("{key}: {value}"))
 }
 
-/// The header lines that are not about the layout: `Command:` and the extra
-/// lines, as the reader kept them. An ngspice-format file (8-bit header)
-/// leaves out what would make the reader take it for a dialect that reads
-/// its values differently: an LTspice `Command:` or `Offset:` line when the
-/// reader would then take f32 values or the absolute value of the time, a
-/// QSPICE `Command:` or `Abscissa:` line on a complex plot (QSPICE stores
-/// the frequency as one f64). `complex`: the plot is written complex.
 /// The `Command:` line written on an ngspice-layout file whose other header
 /// lines would make the reader take it for another dialect.
 pub const NGSPICE_LAYOUT_COMMAND: &str = "spicelab (ngspice layout)";
 
-fn kept_lines(
-    format: RawFormat,
-    h: &PlotHeader,
-    complex: bool,
-) -> Result<(Option<String>, Vec<String>), String> {
+/// The header lines that are not about the layout: `Command:` and the extra
+/// lines, as the reader kept them. An ngspice-format file (8-bit header)
+/// leaves out what would make the reader take it for LTspice or QSPICE (an
+/// LTspice or QSPICE `Command:`, LTspice's `Offset:`, QSPICE's `Abscissa:`):
+/// those dialects read values differently (f32 values and |time| for
+/// LTspice, a one-f64 frequency for QSPICE), and the dialect of a file is
+/// detected from its first plot, whatever the plots after it hold.
+///
+/// Where other signs (QSPICE's capitalised `Frequency`, say) would still
+/// point at another dialect, the `Command:` line names the layout written:
+/// [`NGSPICE_LAYOUT_COMMAND`].
+fn kept_lines(format: RawFormat, h: &PlotHeader) -> Result<(Option<String>, Vec<String>), String> {
     let mut command = h.command.clone();
     let mut extra = h.extra.clone();
     if !format.is_ltspice() {
-        let scale_is_time = h.variables.first().is_some_and(|v| v.kind == VarKind::Time);
-        let reads_as_written = |command: &Option<String>, extra: &[(String, String)]| {
+        let reads_as_ngspice = |command: &Option<String>, extra: &[(String, String)]| {
             let probe = ParsedHeader {
                 header: PlotHeader {
                     command: command.clone(),
                     extra: extra.to_vec(),
                     plotname: h.plotname.clone(),
-                    // the flags as written: no `double`, no `fastaccess`
-                    flags: Flags {
-                        complex,
-                        ..Flags::default()
-                    },
                     variables: h.variables.clone(),
                     ..PlotHeader::default()
                 },
@@ -183,30 +177,24 @@ fn kept_lines(
                 points_width: 0,
                 has_version: extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("version")),
             };
-            let (d, _) = header::detect_dialect(&probe);
-            let same_layout = match format {
-                RawFormat::NgspiceAscii => !(complex && d == Dialect::Qspice),
-                _ => {
-                    Layout::binary(d, &probe.header)
-                        == Layout::binary(Dialect::Ngspice, &probe.header)
-                }
-            };
-            same_layout && !(d == Dialect::Ltspice && scale_is_time)
+            // Xyce reads every plot as ngspice does
+            matches!(
+                header::detect_dialect(&probe).0,
+                Dialect::Ngspice | Dialect::Xyce
+            )
         };
-        if !reads_as_written(&command, &extra) {
+        if !reads_as_ngspice(&command, &extra) {
             command = None;
         }
-        if !reads_as_written(&command, &extra) {
+        if !reads_as_ngspice(&command, &extra) {
             extra.retain(|(k, _)| {
                 !k.eq_ignore_ascii_case("offset") && !k.eq_ignore_ascii_case("abscissa")
             });
         }
-        if !reads_as_written(&command, &extra) {
-            // Other signs (QSPICE's capitalised `Frequency`, say) would
-            // still point at another layout: name the layout written.
+        if !reads_as_ngspice(&command, &extra) {
             command = Some(NGSPICE_LAYOUT_COMMAND.into());
         }
-        if !reads_as_written(&command, &extra) {
+        if !reads_as_ngspice(&command, &extra) {
             return Err(
                 "the header's lines would make the file read as another dialect's layout".into(),
             );
@@ -259,7 +247,7 @@ fn header_text(
     one_line("Title", &h.title)?;
     one_line("Date", &h.date)?;
     one_line("Plotname", &h.plotname)?;
-    let (command, extra) = kept_lines(format, h, complex)?;
+    let (command, extra) = kept_lines(format, h)?;
     let mut s = String::new();
     // writing to a String cannot fail
     let _ = writeln!(s, "Title: {}", h.title);

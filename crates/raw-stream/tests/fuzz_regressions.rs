@@ -10,6 +10,12 @@
 //! - `raw_differential-binary-key-with-value.bin`: an LTspice header line
 //!   `Binary: <text>` (an extra line, not the data marker, as it has a value)
 //!   made the writer refuse it as a key it writes itself.
+//! - `raw_differential-qspice-command-decides-the-file.bin`: a QSPICE file
+//!   with a real plot, then a complex one, written as ngspice binary: the
+//!   writer kept `Command: QSPICE` on the real plot (harmless for it), but
+//!   the dialect of a file comes from its first plot, so the complex plot
+//!   was read back with QSPICE's one-f64 frequency. The writer now leaves an
+//!   LTspice or QSPICE `Command:` out of every ngspice-format plot.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

