@@ -116,6 +116,17 @@ fn one_line(what: &str, text: &str) -> Result<(), String> {
 fn extra_line(key: &str, value: &str) -> Result<String, String> {
     one_line("header key", key)?;
     one_line("header value", value)?;
+    // A line without ':' that starts with '.' is split at its first space
+    // (the key is not trimmed: `.r\x0b al` has the key ".r\x0b").
+    if key.starts_with('.') && !key.contains([' ', ':']) && !value.contains(':') {
+        if value.is_empty() {
+            if key.trim_end() != key {
+                return Err(format!("header key {key:?} ends in white space"));
+            }
+            return Ok(key.to_string());
+        }
+        return Ok(format!("{key} {value}"));
+    }
     if key.contains(':') || key.trim() != key {
         return Err(format!("header key {key:?} cannot be written as a key"));
     }
@@ -130,14 +141,6 @@ fn extra_line(key: &str, value: &str) -> Result<String, String> {
         return Err(format!(
             "header key {key:?} with no value would start the data"
         ));
-    }
-    // The reader splits a line without ':' that starts with '.' at its first space.
-    if key.starts_with('.') && !key.contains(' ') && !value.contains(':') {
-        return Ok(if value.is_empty() {
-            key.to_string()
-        } else {
-            format!("{key} {value}")
-        });
     }
     Ok(format!("{key}: {value}"))
 }

@@ -16,6 +16,9 @@
 //!   the dialect of a file comes from its first plot, so the complex plot
 //!   was read back with QSPICE's one-f64 frequency. The writer now leaves an
 //!   LTspice or QSPICE `Command:` out of every ngspice-format plot.
+//! - `raw_differential-dot-key-with-vertical-tab.bin`: a QSPICE-style line
+//!   `.r\x0b al` (key `.r\x0b`, split at the space, not trimmed) was refused
+//!   by the writer as a key with white space around it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
