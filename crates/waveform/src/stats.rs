@@ -129,9 +129,8 @@ impl Accumulator {
 /// Lanes of the vectorised folds.
 const L: usize = 8;
 
-/// Eight running folds side by side: the lanes of [`Accumulator::extend`]
-/// (one run of values spread over the lanes) or eight sequential folds at
-/// once (one vector per lane, as [`Accumulator::push`] would fold it).
+/// Eight running folds side by side: the lanes of [`Accumulator::extend`],
+/// one run of values spread over the lanes.
 #[derive(Debug, Clone, Copy)]
 struct Lanes {
     mn: [f64; L],
@@ -245,7 +244,9 @@ impl Lanes32 {
         for k in 0..N {
             let v = x[k];
             let nan = v.is_nan();
-            let y = f64::from(if nan { 0.0 } else { v });
+            // zeroed while still f32: one mask for four values
+            let keep = u32::from(!nan).wrapping_neg();
+            let y = f64::from(f32::from_bits(v.to_bits() & keep));
             self.mn[k] = lo32(self.mn[k], v);
             self.mx[k] = hi32(self.mx[k], v);
             self.s[k] += y;
@@ -293,8 +294,7 @@ impl StoredReal {
 /// are in the first-level cache.
 const BLOCK_BYTES: usize = 16 << 10;
 
-/// Points of f32 columns transposed at a time (`[[f32; N]; POINTS]` on the stack).
-const TRANSPOSE_POINTS: usize = 256;
+
 
 #[inline(always)]
 fn f64_at(b: &[u8], o: usize, mask: u64) -> f64 {
@@ -308,6 +308,25 @@ fn f32_of(c: &[u8]) -> f32 {
     let mut a = [0u8; 4];
     a.copy_from_slice(c);
     f32::from_le_bytes(a)
+}
+
+/// Values of an f32 column folded between two resumes of its lanes (well
+/// under `u32::MAX`, the NaN count of a lane).
+const SEGMENT: usize = 1 << 20;
+
+// the column fold transposes four columns by hand
+const _: () = assert!(N == 4);
+
+/// [`N`] stored f32 values.
+#[inline(always)]
+fn f32s(b: &[u8; 4 * N]) -> [f32; N] {
+    std::array::from_fn(|k| f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]))
+}
+
+/// [`N`] stored f32 values from a slice of `4 * N` bytes.
+#[inline(always)]
+fn f32s_of(b: &[u8]) -> [f32; N] {
+    std::array::from_fn(|k| f32_of(&b[4 * k..4 * k + 4]))
 }
 
 /// The bits kept of a stored f64: all, or all but the sign.
@@ -433,37 +452,16 @@ impl StoredFold {
         let block_rows = ((BLOCK_BYTES / stride) / L).max(1) * L;
         for block in bytes.chunks(block_rows * stride) {
             for (lanes, &v) in wide_lanes.iter_mut().zip(&wide) {
-                let (o, mask) = (self.offsets[v], mask_of(self.types[v]));
-                let mut l = *lanes;
-                for g in block.chunks_exact(L * stride) {
-                    let mut x = [0.0; L];
-                    for (xr, row) in x.iter_mut().zip(g.chunks_exact(stride)) {
-                        *xr = f64_at(row, o, mask);
-                    }
-                    l.add(&x);
-                }
-                *lanes = l;
+                wide_rows(lanes, block, stride, self.offsets[v], mask_of(self.types[v]));
             }
             let rows = (block.len() / stride) as u64;
             for &(v, c) in &narrow {
                 let o = self.offsets[v];
                 let mut l = Lanes32::resume(&accs[v..v + c]);
                 if c == N {
-                    for row in block.chunks_exact(stride) {
-                        let mut x = [0.0; N];
-                        for (xk, b) in x.iter_mut().zip(row[o..o + 4 * N].chunks_exact(4)) {
-                            *xk = f32_of(b);
-                        }
-                        l.add(&x);
-                    }
+                    narrow_rows(&mut l, block, stride, o);
                 } else {
-                    for row in block.chunks_exact(stride) {
-                        let mut x = [0.0; N];
-                        for (xk, b) in x.iter_mut().zip(row[o..o + 4 * c].chunks_exact(4)) {
-                            *xk = f32_of(b);
-                        }
-                        l.add(&x);
-                    }
+                    narrow_rows_few(&mut l, block, stride, o, c);
                 }
                 l.suspend(&mut accs[v..v + c], rows);
             }
@@ -507,43 +505,114 @@ impl StoredFold {
             let mask = mask_of(self.types[v]);
             let bytes = &cols[v][..n * 8];
             let mut l = Lanes::EMPTY;
-            let mut groups = bytes.chunks_exact(8 * L);
-            for g in &mut groups {
-                let mut x = [0.0; L];
-                for (xk, b) in x.iter_mut().zip(g.chunks_exact(8)) {
-                    *xk = f64_at(b, 0, mask);
-                }
-                l.add(&x);
-            }
+            wide_column(&mut l, &bytes[..full * 8], mask);
             let a = &mut accs[v];
             a.merge(&l.reduce(full as u64));
-            for b in groups.remainder().chunks_exact(8) {
+            for b in bytes[full * 8..].chunks_exact(8) {
                 a.push(f64_at(b, 0, mask));
             }
         }
-        let mut t = [[0.0f32; N]; TRANSPOSE_POINTS];
         for &(v, c) in self.narrow.iter().filter(|&&(v, _)| used(v)) {
             let c = c.min(len - v);
-            // up to eight columns side by side: transpose a few points at a
-            // time, then fold them point by point, one column per lane (the
-            // idle lanes fold whatever is left in `t`, never written back)
+            // four columns side by side (a run of fewer repeats its first
+            // column in the idle lanes, never written back): four values of
+            // each at a time, transposed in registers, folded point by point
+            let col = |k: usize| cols[if k < c { v + k } else { v }];
             let mut i = 0;
             while i < n {
-                let m = (n - i).min(TRANSPOSE_POINTS);
-                for (k, col) in cols[v..v + c].iter().enumerate() {
-                    for (row, b) in t.iter_mut().zip(col[4 * i..4 * (i + m)].chunks_exact(4)) {
-                        row[k] = f32_of(b);
-                    }
-                }
+                let m = (n - i).min(SEGMENT);
+                let part = |k: usize| &col(k)[4 * i..4 * (i + m)];
+                let (c0, c1, c2, c3) = (part(0), part(1), part(2), part(3));
                 let mut l = Lanes32::resume(&accs[v..v + c]);
-                for row in &t[..m] {
-                    l.add(row);
+                narrow_columns(&mut l, [c0, c1, c2, c3]);
+                for p in m - m % N..m {
+                    let at = |b: &[u8]| f32_of(&b[4 * p..4 * p + 4]);
+                    l.add(&[at(c0), at(c1), at(c2), at(c3)]);
                 }
                 l.suspend(&mut accs[v..v + c], m as u64);
                 i += m;
             }
         }
     }
+}
+
+// The hot loops, each in a function of its own so that the compiler keeps
+// the lanes in registers and vectorises each the same way wherever it is used.
+
+/// The groups of eight rows of `block` into the lanes of the 8-byte value at `o`.
+#[inline(never)]
+fn wide_rows(lanes: &mut Lanes, block: &[u8], stride: usize, o: usize, mask: u64) {
+    let mut l = *lanes;
+    for g in block.chunks_exact(L * stride) {
+        let mut x = [0.0; L];
+        for (xr, row) in x.iter_mut().zip(g.chunks_exact(stride)) {
+            *xr = f64_at(row, o, mask);
+        }
+        l.add(&x);
+    }
+    *lanes = l;
+}
+
+/// The groups of eight 8-byte values of a column into the lanes.
+#[inline(never)]
+fn wide_column(lanes: &mut Lanes, bytes: &[u8], mask: u64) {
+    let mut l = *lanes;
+    for g in bytes.chunks_exact(8 * L) {
+        let mut x = [0.0; L];
+        for (xk, b) in x.iter_mut().zip(g.chunks_exact(8)) {
+            *xk = f64_at(b, 0, mask);
+        }
+        l.add(&x);
+    }
+    *lanes = l;
+}
+
+/// Every row of `block` into the lanes of the [`N`] f32 values at `o`.
+#[inline(never)]
+fn narrow_rows(lanes: &mut Lanes32, block: &[u8], stride: usize, o: usize) {
+    let mut l = *lanes;
+    for row in block.chunks_exact(stride) {
+        if let Ok(b) = <&[u8; 4 * N]>::try_from(&row[o..o + 4 * N]) {
+            l.add(&f32s(b));
+        }
+    }
+    *lanes = l;
+}
+
+/// Every row of `block` into the first `c` (< [`N`]) lanes, f32 values from `o` on.
+#[inline(never)]
+fn narrow_rows_few(lanes: &mut Lanes32, block: &[u8], stride: usize, o: usize, c: usize) {
+    let mut l = *lanes;
+    for row in block.chunks_exact(stride) {
+        let x = std::array::from_fn(|k| {
+            if k < c {
+                f32_of(&row[o + 4 * k..o + 4 * k + 4])
+            } else {
+                0.0
+            }
+        });
+        l.add(&x);
+    }
+    *lanes = l;
+}
+
+/// The whole quads of points of four f32 columns (of equal length), lane
+/// `k` from column `k`: four values of each at a time, transposed in registers.
+#[inline(never)]
+fn narrow_columns(lanes: &mut Lanes32, cols: [&[u8]; N]) {
+    let mut l = *lanes;
+    let quads = cols[0]
+        .chunks_exact(4 * N)
+        .zip(cols[1].chunks_exact(4 * N))
+        .zip(cols[2].chunks_exact(4 * N))
+        .zip(cols[3].chunks_exact(4 * N));
+    for (((b0, b1), b2), b3) in quads {
+        let t = [f32s_of(b0), f32s_of(b1), f32s_of(b2), f32s_of(b3)];
+        for p in 0..N {
+            l.add(&[t[0][p], t[1][p], t[2][p], t[3][p]]);
+        }
+    }
+    *lanes = l;
 }
 
 #[cfg(test)]
