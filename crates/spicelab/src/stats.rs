@@ -48,6 +48,10 @@ pub struct StatsOptions {
     pub chunk_points: usize,
     /// Threads to read one plot with (0: one per core, at most 8).
     pub threads: usize,
+    /// Decode every chunk into columns, even where the stored bytes could
+    /// be folded directly (the generic path; same results, slower): for
+    /// tests and comparisons.
+    pub decode: bool,
 }
 
 /// Statistics of one vector. Complex vectors are summarised by their magnitude.
@@ -208,7 +212,7 @@ pub fn file_stats(
         let nv = info.header.variables.len();
         let fused = info
             .stored_reals(raw.dialect())
-            .filter(|_| nsteps == 1 || select.is_none())
+            .filter(|_| !opts.decode && (nsteps == 1 || select.is_none()))
             .map(|s| {
                 let used: Vec<bool> = (0..nv).map(|j| vars.contains(&j)).collect();
                 (StoredFold::with_used(&s.types, &used), s.column_major)

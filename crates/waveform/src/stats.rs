@@ -152,6 +152,7 @@ impl Lanes {
     /// Adds one value to each lane, branch-free. A NaN adds 0.0 to the sums,
     /// which leaves them as they are: a sum starting at 0.0 is never -0.0.
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // one index over six arrays, lane by lane
     fn add(&mut self, x: &[f64; L]) {
         for k in 0..L {
             let v = x[k];
@@ -240,6 +241,7 @@ impl Lanes32 {
 
     /// Adds one value to each lane (at most `u32::MAX` between resume and suspend).
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // one index over six arrays, lane by lane
     fn add(&mut self, x: &[f32; N]) {
         for k in 0..N {
             let v = x[k];
@@ -294,8 +296,6 @@ impl StoredReal {
 /// are in the first-level cache.
 const BLOCK_BYTES: usize = 16 << 10;
 
-
-
 #[inline(always)]
 fn f64_at(b: &[u8], o: usize, mask: u64) -> f64 {
     let mut a = [0u8; 8];
@@ -320,7 +320,9 @@ const _: () = assert!(N == 4);
 /// [`N`] stored f32 values.
 #[inline(always)]
 fn f32s(b: &[u8; 4 * N]) -> [f32; N] {
-    std::array::from_fn(|k| f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]))
+    std::array::from_fn(|k| {
+        f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]])
+    })
 }
 
 /// [`N`] stored f32 values from a slice of `4 * N` bytes.
@@ -452,7 +454,13 @@ impl StoredFold {
         let block_rows = ((BLOCK_BYTES / stride) / L).max(1) * L;
         for block in bytes.chunks(block_rows * stride) {
             for (lanes, &v) in wide_lanes.iter_mut().zip(&wide) {
-                wide_rows(lanes, block, stride, self.offsets[v], mask_of(self.types[v]));
+                wide_rows(
+                    lanes,
+                    block,
+                    stride,
+                    self.offsets[v],
+                    mask_of(self.types[v]),
+                );
             }
             let rows = (block.len() / stride) as u64;
             for &(v, c) in &narrow {
@@ -599,6 +607,7 @@ fn narrow_rows_few(lanes: &mut Lanes32, block: &[u8], stride: usize, o: usize, c
 /// The whole quads of points of four f32 columns (of equal length), lane
 /// `k` from column `k`: four values of each at a time, transposed in registers.
 #[inline(never)]
+#[allow(clippy::needless_range_loop)] // `p` picks the point in each of four arrays
 fn narrow_columns(lanes: &mut Lanes32, cols: [&[u8]; N]) {
     let mut l = *lanes;
     let quads = cols[0]
@@ -609,7 +618,9 @@ fn narrow_columns(lanes: &mut Lanes32, cols: [&[u8]; N]) {
     for (((b0, b1), b2), b3) in quads {
         let t = [f32s_of(b0), f32s_of(b1), f32s_of(b2), f32s_of(b3)];
         for p in 0..N {
-            l.add(&[t[0][p], t[1][p], t[2][p], t[3][p]]);
+            // point `p` of each column: the transpose
+            let x: [f32; N] = std::array::from_fn(|k| t[k][p]);
+            l.add(&x);
         }
     }
     *lanes = l;
@@ -685,6 +696,7 @@ mod tests {
     }
 
     /// `data[v][i]`: value `i` of variable `v`; `blocks`: points per call.
+    #[allow(clippy::needless_range_loop)] // rows: point `i` of every variable
     fn check_all(types: &[StoredReal], used: &[bool], data: &[Vec<f64>], blocks: &[usize]) {
         let nv = types.len();
         let fold = StoredFold::with_used(types, used);
@@ -705,8 +717,8 @@ mod tests {
                 .map(|v| {
                     let mut c = Vec::new();
                     if used[v] {
-                        for i in start..end {
-                            put(&mut c, types[v], data[v][i]);
+                        for &x in &data[v][start..end] {
+                            put(&mut c, types[v], x);
                         }
                     }
                     c
