@@ -15,8 +15,41 @@ pub struct Rows<'b> {
     pub start: u64,
     /// Number of points.
     pub len: usize,
+    /// The step of the first point (every point's with
+    /// [`crate::ChunkOptions::split_steps`]; otherwise 0), as [`Chunk::step`].
+    pub step: usize,
     /// `len` points of `layout.stride` bytes each.
     pub bytes: &'b [u8],
+}
+
+/// The stored bytes of a run of points of a variable-major plot, one slice
+/// per variable (see [`Chunks::next_columns`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Columns<'b> {
+    /// Index of the first point.
+    pub start: u64,
+    /// Number of points.
+    pub len: usize,
+    /// The step of the first point, as [`Rows::step`].
+    pub step: usize,
+    bytes: &'b [u8],
+    spans: &'b [Range<usize>],
+}
+
+impl<'b> Columns<'b> {
+    /// The stored bytes of variable `j` for these points (`len` values of
+    /// its stored type); empty when it was not selected.
+    pub fn column(&self, j: usize) -> &'b [u8] {
+        self.spans
+            .get(j)
+            .and_then(|r| self.bytes.get(r.clone()))
+            .unwrap_or(&[])
+    }
+
+    /// Every variable's bytes, in variable order (as [`Columns::column`]).
+    pub fn all(&self) -> Vec<&'b [u8]> {
+        (0..self.spans.len()).map(|j| self.column(j)).collect()
+    }
 }
 
 /// A run of consecutive points of one plot, one column per variable.
@@ -48,6 +81,8 @@ pub struct Chunks {
     per_chunk: usize,
     selected: Vec<bool>,
     buf: Vec<u8>,
+    /// Column-major plots: where each variable's bytes lie in `buf`.
+    spans: Vec<Range<usize>>,
     ascii: Option<AsciiCursor>,
     abs_time: bool,
     /// Step starts, when chunks stop at step boundaries.
@@ -80,14 +115,18 @@ impl Chunks {
         let inner = file.inner;
         let info = &inner.plots[plot];
         let window = inner.options.window_bytes as u64;
+        let on = |j: usize| vars.as_ref().is_none_or(|v| v.contains(&j));
         let per_point = match info.encoding {
+            // the selected columns' bytes of a chunk fit the window
             Encoding::Binary if info.layout.column_major => info
                 .layout
                 .stored
                 .iter()
-                .map(|t| t.size() as u64)
-                .max()
-                .unwrap_or(8),
+                .enumerate()
+                .filter(|&(j, _)| on(j))
+                .map(|(_, t)| t.size() as u64)
+                .sum::<u64>()
+                .max(1),
             Encoding::Binary => info.layout.stride.max(1),
             // decoded values held per point
             Encoding::Ascii => info
@@ -128,6 +167,7 @@ impl Chunks {
             per_chunk,
             selected,
             buf: Vec::new(),
+            spans: Vec::new(),
             ascii,
             abs_time,
             steps,
@@ -148,6 +188,12 @@ impl Chunks {
     pub fn has_rows(&self) -> bool {
         let info = self.info();
         info.encoding == Encoding::Binary && !info.layout.column_major
+    }
+
+    /// True when the plot is variable-major binary, so that [`Chunks::next_columns`] can be used.
+    pub fn has_columns(&self) -> bool {
+        let info = self.info();
+        info.encoding == Encoding::Binary && info.layout.column_major
     }
 
     /// Points in the next chunk: at most `per_chunk`, and not past the
@@ -175,7 +221,7 @@ impl Chunks {
         if !self.has_rows() || self.next >= self.end {
             return Ok(None);
         }
-        let (n, _) = self.next_len();
+        let (n, step) = self.next_len();
         let info = &self.inner.plots[self.plot];
         let stride = info.layout.stride as usize;
         let bytes = n * stride;
@@ -187,7 +233,52 @@ impl Chunks {
         Ok(Some(Rows {
             start,
             len: n,
+            step,
             bytes: &self.buf[..bytes],
+        }))
+    }
+
+    /// For variable-major binary plots (`fastaccess`): the stored bytes of
+    /// the next run of points, one contiguous slice per selected variable,
+    /// undecoded, read through one window-sized buffer (the chunks are the
+    /// ones [`Chunks::fill`] would decode). `None` at the end, or when the
+    /// plot is not variable-major binary. LTspice's negative times are left
+    /// as stored ([`PlotInfo::abs_scale`]).
+    pub fn next_columns(&mut self) -> Result<Option<Columns<'_>>, RawError> {
+        if !self.has_columns() || self.next >= self.end {
+            return Ok(None);
+        }
+        let (n, step) = self.next_len();
+        let info = &self.inner.plots[self.plot];
+        self.spans.clear();
+        let mut total = 0usize;
+        for (j, t) in info.layout.stored.iter().enumerate() {
+            let len = if self.selected[j] { n * t.size() } else { 0 };
+            self.spans.push(total..total + len);
+            total += len;
+        }
+        self.buf.resize(total, 0);
+        for ((&t, &col_off), span) in info
+            .layout
+            .stored
+            .iter()
+            .zip(&info.column_offsets)
+            .zip(&self.spans)
+        {
+            if !span.is_empty() {
+                // col_off + next * size < the column's end, checked at open
+                let off = col_off + self.next * t.size() as u64;
+                self.inner.read_at(off, &mut self.buf[span.clone()])?;
+            }
+        }
+        let start = self.next;
+        self.next += n as u64;
+        Ok(Some(Columns {
+            start,
+            len: n,
+            step,
+            bytes: &self.buf[..total],
+            spans: &self.spans,
         }))
     }
 

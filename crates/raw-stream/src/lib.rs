@@ -55,11 +55,12 @@ pub mod source;
 mod steps;
 mod writer;
 
-pub use chunks::{Chunk, Chunks, Rows};
+pub use chunks::{Chunk, Chunks, Columns, Rows};
 pub use error::{RawError, Warning};
 pub use header::{Layout, MAX_HEADER_BYTES};
 pub use open::{
-    OpenOptions, PlotInfo, RawFile, DEFAULT_CHECKPOINT_BYTES, DEFAULT_WINDOW, MAX_STEPS,
+    OpenOptions, PlotInfo, RawFile, StoredReals, DEFAULT_CHECKPOINT_BYTES, DEFAULT_WINDOW,
+    MAX_STEPS,
 };
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;

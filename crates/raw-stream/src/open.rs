@@ -8,6 +8,7 @@ use crate::plot::PlotRef;
 use crate::source::{BytesSource, FileSource, OpenError, Source};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use waveform::stats::StoredReal;
 use waveform::{Dialect, Encoding, PlotHeader, SimResult, Steps, ValueType};
 
 /// The most steps a stepped plot may have (its step index is held in memory).
@@ -102,6 +103,36 @@ impl PlotInfo {
             && !self.abs_scale(dialect)
     }
 
+    /// How the stored values of a real binary plot can be folded straight
+    /// from the bytes, without decoding them into columns: the stored type
+    /// of each variable (a time scale read as its absolute value is
+    /// [`StoredReal::AbsF64`], see [`PlotInfo::abs_scale`]) and whether the
+    /// values lie point by point ([`crate::Chunks::next_rows`]) or column by
+    /// column ([`crate::Chunks::next_columns`]). `None` for ASCII plots and
+    /// for plots with a complex stored value (decode those into columns).
+    pub fn stored_reals(&self, dialect: Dialect) -> Option<StoredReals> {
+        if self.encoding != Encoding::Binary || self.layout.stored != self.types {
+            return None;
+        }
+        let abs = self.abs_scale(dialect);
+        let types = self
+            .layout
+            .stored
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t {
+                ValueType::F64 if i == 0 && abs => Some(StoredReal::AbsF64),
+                ValueType::F64 => Some(StoredReal::F64),
+                ValueType::F32 => Some(StoredReal::F32),
+                ValueType::C64 | ValueType::C32 => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(StoredReals {
+            types,
+            column_major: self.layout.column_major,
+        })
+    }
+
     /// Where an ASCII reader for the points from `point` on may start:
     /// the last checkpoint at or before it (byte offset, point index).
     pub(crate) fn ascii_start(&self, point: u64) -> (u64, u64) {
@@ -111,6 +142,16 @@ impl PlotInfo {
             _ => self.checkpoints[k - 1],
         }
     }
+}
+
+/// The stored layout of a real binary plot (see [`PlotInfo::stored_reals`]),
+/// as [`waveform::stats::StoredFold`] folds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReals {
+    /// The stored type of each variable, as the reader yields it.
+    pub types: Vec<StoredReal>,
+    /// Variable-major (`fastaccess`): each variable's values lie together.
+    pub column_major: bool,
 }
 
 /// An open RAW file: every plot header parsed, no data read yet.

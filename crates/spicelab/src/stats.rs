@@ -4,7 +4,7 @@
 use raw_stream::{Chunk, ChunkOptions, RawError, RawFile};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use waveform::stats::{Accumulator, RowStats};
+use waveform::stats::{Accumulator, StoredFold};
 use waveform::Column;
 
 /// Accumulators of one plot: over the whole plot and per step.
@@ -48,6 +48,10 @@ pub struct StatsOptions {
     pub chunk_points: usize,
     /// Threads to read one plot with (0: one per core, at most 8).
     pub threads: usize,
+    /// Decode every chunk into columns, even where the stored bytes could
+    /// be folded directly (the generic path; same results, slower): for
+    /// tests and comparisons.
+    pub decode: bool,
 }
 
 /// Statistics of one vector. Complex vectors are summarised by their magnitude.
@@ -199,14 +203,20 @@ pub fn file_stats(
         let done = AtomicU64::new(0);
         // report progress about every 1% of the plot
         let every = (points / 100).max(1);
-        let fused = nsteps == 1
-            && select.is_none()
-            && info.stored_as_yielded(raw.dialect())
-            && info
-                .layout
-                .stored
-                .iter()
-                .all(|&t| t == waveform::ValueType::F64);
+        // Fused path: the stored bytes of a real binary plot (point- or
+        // variable-major, any mix of f64 and f32, LTspice's signed time)
+        // folded straight into per-variable accumulators, giving the same
+        // bits as decoding and feeding the same chunks. Stepped plots with
+        // a selection stay on the generic path (their per-step accumulators
+        // would be per variable here).
+        let nv = info.header.variables.len();
+        let fused = info
+            .stored_reals(raw.dialect())
+            .filter(|_| !opts.decode && (nsteps == 1 || select.is_none()))
+            .map(|s| {
+                let used: Vec<bool> = (0..nv).map(|j| vars.contains(&j)).collect();
+                (StoredFold::with_used(&s.types, &used), s.column_major)
+            });
         // Run: each partition into its own accumulators.
         let work = |range: std::ops::Range<u64>,
                     progress: &mut dyn FnMut(u64)|
@@ -224,16 +234,31 @@ pub fn file_stats(
                 range: Some(range),
                 split_steps: nsteps > 1,
             })?;
-            // Fast path: every variable of an all-f64 point-major plot, straight from the bytes.
-            if fused && it.has_rows() {
-                let mut rows = RowStats::new(vars.len());
-                while let Some(r) = it.next_rows()? {
-                    rows.extend_f64_rows(r.bytes);
-                    let n = r.len as u64;
-                    acc.points += n;
-                    report(n);
+            if let Some((fold, column_major)) = &fused {
+                let mut total = vec![Accumulator::default(); nv];
+                let mut per_step = vec![total.clone(); if nsteps > 1 { nsteps } else { 0 }];
+                // chunks stop at step boundaries: each belongs to one step
+                let mut fold_one = |step: usize, n: usize, f: &dyn Fn(&mut [Accumulator])| {
+                    f(&mut total);
+                    if let Some(s) = per_step.get_mut(step) {
+                        f(s);
+                    }
+                    acc.points += n as u64;
+                    report(n as u64);
+                };
+                if *column_major {
+                    while let Some(c) = it.next_columns()? {
+                        let cols = c.all();
+                        fold_one(c.step, c.len, &|a| fold.columns(&cols, a));
+                    }
+                } else {
+                    while let Some(r) = it.next_rows()? {
+                        fold_one(r.step, r.len, &|a| fold.rows(r.bytes, a));
+                    }
                 }
-                acc.total = rows.finish();
+                let pick = |a: &[Accumulator]| vars.iter().map(|&v| a[v]).collect::<Vec<_>>();
+                acc.total = pick(&total);
+                acc.per_step = per_step.iter().map(|s| pick(s)).collect();
                 return Ok(acc);
             }
             let mut chunk = Chunk::default();

@@ -70,6 +70,7 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
         vars: a.vars.clone(),
         chunk_points: 0,
         threads: 0,
+        decode: false,
     };
     let s = file_stats(&raw, &opts, |done| bar.set_position(done))?;
     bar.finish_and_clear();
