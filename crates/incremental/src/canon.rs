@@ -215,7 +215,7 @@ fn lowercase_unquoted(token: &str) -> String {
 }
 
 /// One logical line in canonical form: tokens joined by one space, no space
-/// next to `=`, ASCII lowercase outside quotes except the file name of an
+/// next to `=`, after `(` or before `)`, ASCII lowercase outside quotes except the file name of an
 /// include.
 fn normalise(line: &str) -> String {
     let toks = tokens(line);
@@ -250,9 +250,9 @@ fn normalise(line: &str) -> String {
                 if c == '"' || c == '\'' {
                     quote = Some(c);
                 } else if c == ' ' {
-                    let prev_eq = out.ends_with('=');
-                    let next_eq = chars.get(i + 1) == Some(&'=');
-                    if prev_eq || next_eq {
+                    let prev = out.ends_with('=') || out.ends_with('(');
+                    let next = matches!(chars.get(i + 1), Some('=') | Some(')'));
+                    if prev || next {
                         continue;
                     }
                 }

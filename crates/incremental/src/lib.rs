@@ -49,7 +49,8 @@
 //!   is not). Nothing inside `"..."` or `'...'` is cut.
 //! - `+` continuation lines are joined to their line with one space.
 //! - Runs of whitespace outside quotes become one space; leading and
-//!   trailing whitespace goes; spaces next to `=` go (`r = 1k` is `r=1k`).
+//!   trailing whitespace goes; spaces next to `=`, just after `(` and just
+//!   before `)` go (`r = 1k` is `r=1k`, `( vto=1 )` is `(vto=1)`).
 //! - ASCII letters outside quotes are lowercased (ngspice is case-insensitive
 //!   for element, node, model and parameter names, keywords and
 //!   dot-commands). Kept as written: quoted text, and the file name of
