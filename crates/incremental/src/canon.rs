@@ -50,6 +50,7 @@ impl Canonical {
 /// Canonicalises a top-level netlist: line 1 is the title (kept verbatim, as
 /// ngspice treats it), the rest is canonicalised.
 pub fn canonicalise_netlist(text: &str) -> Canonical {
+    let text = text.strip_suffix('\n').unwrap_or(text);
     let mut physical = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let title = physical.next().map(str::to_owned);
     let lines = canonical_lines(physical);
@@ -59,6 +60,7 @@ pub fn canonicalise_netlist(text: &str) -> Canonical {
 /// Canonicalises an included file (`.include`, `.lib`): it has no title line,
 /// every line is content.
 pub fn canonicalise_include(text: &str) -> Canonical {
+    let text = text.strip_suffix('\n').unwrap_or(text);
     let physical = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     Canonical {
         title: None,
@@ -73,7 +75,7 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut in_control = false;
     for raw in physical {
         if in_control {
-            if raw.trim().eq_ignore_ascii_case(".endc") {
+            if raw.trim_matches(ws).eq_ignore_ascii_case(".endc") {
                 out.push(".endc".to_owned());
                 in_control = false;
             } else {
@@ -81,18 +83,20 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             }
             continue;
         }
-        let trimmed = raw.trim_start();
+        let trimmed = raw.trim_start_matches(ws);
         if trimmed.starts_with('*') {
             continue; // a comment line, also between a line and its continuation
         }
-        let code = strip_comment(trimmed).trim_end();
+        let code = strip_comment(trimmed).trim_end_matches(ws);
         if code.is_empty() {
             continue;
         }
         if let Some(rest) = code.strip_prefix('+') {
             if let Some(p) = pending.as_mut() {
-                p.push(' ');
-                p.push_str(rest);
+                if !rest.trim_matches(ws).is_empty() {
+                    p.push(' ');
+                    p.push_str(rest);
+                }
                 continue;
             }
             // a continuation with nothing to continue: kept as its own line
@@ -113,9 +117,15 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
     out
 }
 
+/// Whitespace as the canonicaliser counts it: ASCII only, everywhere.
+pub(crate) fn ws(c: char) -> bool {
+    c.is_ascii_whitespace()
+}
+
 fn is_control_start(code: &str) -> bool {
-    let first = code.split_whitespace().next().unwrap_or("");
-    first.eq_ignore_ascii_case(".control")
+    tokens(code)
+        .first()
+        .is_some_and(|t| t.eq_ignore_ascii_case(".control"))
 }
 
 /// Cuts an inline comment off a line as ngspice 39 does outside `.control`
@@ -160,7 +170,7 @@ pub(crate) fn tokens(line: &str) -> Vec<&str> {
                 }
             }
             None => {
-                if c.is_whitespace() {
+                if c.is_ascii_whitespace() {
                     if let Some(s) = start.take() {
                         out.push(&line[s..i]);
                     }
@@ -184,7 +194,10 @@ pub(crate) fn tokens(line: &str) -> Vec<&str> {
 /// True when `token` is a dot-command ngspice reads as an include
 /// (`.include`, `.inc`, `.incl`: ngspice matches the prefix `.inc`).
 pub(crate) fn is_include_cmd(token: &str) -> bool {
-    token.len() >= 4 && token[..4].eq_ignore_ascii_case(".inc")
+    token
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b".inc"))
 }
 
 /// True when `token` is `.lib`.
@@ -218,6 +231,10 @@ fn lowercase_unquoted(token: &str) -> String {
 /// next to `=`, after `(` or before `)`, ASCII lowercase outside quotes except the file name of an
 /// include.
 fn normalise(line: &str) -> String {
+    // a quote left open on one physical line and closed on its continuation
+    // can hide a comment from the per-line pass: cut it here, so that
+    // canonicalising the result again changes nothing
+    let line = strip_comment(line);
     let toks = tokens(line);
     let keep_case = match toks.first() {
         Some(first) if is_include_cmd(first) => Some(1),
@@ -235,7 +252,11 @@ fn normalise(line: &str) -> String {
             joined.push_str(&lowercase_unquoted(t));
         }
     }
-    // drop the spaces next to `=` outside quotes
+    if keep_case.is_some() {
+        // an include: the file name is taken as written, spaces and all
+        return joined.trim_end_matches(ws).to_owned();
+    }
+    // drop the spaces next to `=`, after `(` and before `)`, outside quotes
     let chars: Vec<char> = joined.chars().collect();
     let mut out = String::with_capacity(joined.len());
     let mut quote: Option<char> = None;
@@ -260,6 +281,9 @@ fn normalise(line: &str) -> String {
         }
         out.push(c);
     }
+    // whitespace left at the end inside an unclosed quote
+    let end = out.trim_end_matches(ws).len();
+    out.truncate(end);
     out
 }
 
