@@ -71,3 +71,29 @@ fn inline_comments_are_cut_where_ngspice_cuts_them() -> Result<(), Box<dyn std::
     );
     Ok(())
 }
+
+#[test]
+fn a_lib_section_takes_its_own_references_relative_to_the_lib(
+) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    fs::create_dir_all(dir.path().join("models"))?;
+    let net = dir.path().join("lib.cir");
+    fs::write(&net, "lib test\n.lib 'models/m2.lib' tt\nV1 a 0 {cval}\nR1 a 0 {rval}\n.control\nop\nprint i(v1)\n.endc\n.end\n")?;
+    fs::write(
+        dir.path().join("models/m2.lib"),
+        "* lib\n.lib common\n.param cval=1\n.endl common\n.lib tt\n.param rval=3k\n.lib m2.lib common\n.endl tt\n.lib ss\n.param rval=7k\n.endl ss\n",
+    )?;
+    let work = tempfile::tempdir()?;
+    let Some(log) = ngspice_op(&net, work.path()) else {
+        eprintln!("ngspice not installed: .lib sections not checked against it");
+        return Ok(());
+    };
+    assert!(
+        log.contains("i(v1) = -3.33333e-04"),
+        "ngspice did not take tt + common:\n{log}"
+    );
+    let inc = incremental::resolve_file(&net, dir.path())?;
+    let names: Vec<&str> = inc.iter().map(|i| i.logical.as_str()).collect();
+    assert_eq!(names, ["models/m2.lib[tt]", "models/m2.lib[common]"]);
+    Ok(())
+}
