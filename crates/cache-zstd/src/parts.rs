@@ -93,3 +93,31 @@ pub fn seal_raw(flags: u16, data: &[u8], fields: &[u8], secret: Option<&Secret>)
     out.extend_from_slice(&t.finish());
     out
 }
+
+/// The footer record bytes of a v4 entry as they are stored (decompressed
+/// when the footer is compressed), without checking anything: for tools
+/// that look at fields this build does not know. `None` when the bytes do
+/// not hold a footer where the tail says.
+pub fn raw_footer(bytes: &[u8]) -> Option<Vec<u8>> {
+    let flags = u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]);
+    let tag_len = if flags & crate::options::FLAG_HMAC != 0 {
+        crate::integrity::HMAC_LEN
+    } else {
+        crate::integrity::CHECKSUM_LEN
+    };
+    let footer_end = bytes.len().checked_sub(4 + tag_len)?;
+    let len: [u8; 4] = bytes.get(footer_end..footer_end + 4)?.try_into().ok()?;
+    let start = footer_end.checked_sub(u32::from_le_bytes(len) as usize)?;
+    let footer = bytes.get(start..footer_end)?;
+    match footer.first()? {
+        0 => Some(footer[1..].to_vec()),
+        1 => {
+            let (n, k) = crate::tlv::get_varint(&footer[1..])?;
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= crate::options::MAX_FOOTER_BYTES)?;
+            crate::block::zstd_exact(&footer[1 + k..], n).ok()
+        }
+        _ => None,
+    }
+}

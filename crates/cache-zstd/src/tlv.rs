@@ -336,7 +336,7 @@ impl<'a> Field<'a> {
         if self.number & 1 == 1 {
             Err(WireError::unsupported(
                 self.offset,
-                format!("required field {} of a {record} record", self.number),
+                format!("required field {} of the {record} record", self.number),
             ))
         } else {
             Ok(())
@@ -386,7 +386,7 @@ impl Seen {
             if self.0 & bit != 0 {
                 return Err(WireError::corrupt(
                     f.offset,
-                    format!("field {} of a {record} record appears twice", f.number),
+                    format!("field {} of the {record} record appears twice", f.number),
                 ));
             }
             self.0 |= bit;

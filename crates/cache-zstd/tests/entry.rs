@@ -542,3 +542,77 @@ fn bad_options_and_ragged_plots_are_errors() {
         Err(CacheError::InvalidKey { .. })
     ));
 }
+
+fn slice(c: &Column, r: std::ops::Range<usize>) -> Column {
+    match c {
+        Column::F32(v) => Column::F32(v[r].to_vec()),
+        Column::F64(v) => Column::F64(v[r].to_vec()),
+        Column::C32(v) => Column::C32(v[r].to_vec()),
+        Column::C64(v) => Column::C64(v[r].to_vec()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Chunks of any length, blocks of any size: the same entry back, and
+    /// blocks handed out in order, each within its size.
+    #[test]
+    fn streamed_in_any_chunks_reads_back(
+        plots in prop::collection::vec(plot(), 0..3),
+        chunks in prop::collection::vec(1usize..150, 1..8),
+        block_bytes in 1usize..3000,
+        codecs in choice(),
+        precision in prop_oneof![Just(None), Just(Some(1e-6))],
+    ) {
+        let opts = EncodeOptions { codecs, block_bytes, precision, ..EncodeOptions::default() };
+        let mut w = cache_zstd::EntryWriter::new(
+            Vec::new(), &opts, waveform::Dialect::Xyce, waveform::Encoding::Ascii,
+        ).unwrap();
+        for p in &plots {
+            let types: Vec<_> = p.columns.iter().map(Column::value_type).collect();
+            w.begin_plot(&p.header, &types).unwrap();
+            let n = p.len();
+            let (mut at, mut i) = (0, 0);
+            while at < n {
+                let c = chunks[i % chunks.len()].min(n - at);
+                let part: Vec<Column> = p.columns.iter().map(|col| slice(col, at..at + c)).collect();
+                w.write_columns(&part).unwrap();
+                at += c;
+                i += 1;
+            }
+            w.end_plot(&p.steps).unwrap();
+        }
+        let meta = cache_zstd::JobMeta { reason: "streamed".into(), ..Default::default() };
+        let k = key(12);
+        let bytes = w.finish(&k, &meta).unwrap();
+        let entry = Entry {
+            result: SimResult { plots, dialect: waveform::Dialect::Xyce, encoding: waveform::Encoding::Ascii },
+            meta,
+        };
+        let back = decode_entry(&bytes, &k, None).unwrap();
+        if precision.is_none() {
+            prop_assert!(same_bits(&entry, &back));
+        } else {
+            prop_assert_eq!(&entry.meta, &back.meta);
+            for (p, q) in entry.result.plots.iter().zip(&back.result.plots) {
+                prop_assert_eq!(&p.header, &q.header);
+                prop_assert_eq!(p.len(), q.len());
+            }
+        }
+        let mut r = EntryReader::open(&bytes[..], &k, None).unwrap();
+        let mut next = vec![0u64; entry.result.plots.len()];
+        let mut last = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            prop_assert!(b.plot >= last);
+            last = b.plot;
+            prop_assert_eq!(b.start, next[b.plot]);
+            let row: usize = b.columns.iter().map(|c| c.value_type().size()).sum();
+            prop_assert!(b.len() * row <= block_bytes.max(row));
+            next[b.plot] += b.len() as u64;
+        }
+        for (p, n) in entry.result.plots.iter().zip(&next) {
+            prop_assert_eq!(p.len() as u64, *n);
+        }
+    }
+}
