@@ -201,12 +201,14 @@ pub(crate) fn decode_block(
     let point_bytes: usize = types.iter().map(|t| t.size()).sum();
     match points.checked_mul(point_bytes) {
         Some(b) if b <= MAX_BLOCK_BYTES => {}
-        _ => return Err(corrupt(
-            0,
-            format!(
+        _ => {
+            return Err(corrupt(
+                0,
+                format!(
                 "block of {points} points of {point_bytes} bytes exceeds {MAX_BLOCK_BYTES} bytes"
             ),
-        )),
+            ))
+        }
     }
     let (head_len, n) =
         get_varint(bytes).ok_or_else(|| corrupt(0, "bad block header length".into()))?;

@@ -73,7 +73,7 @@ pub use entry::{decode_entry, encode_entry, raw_column_bytes, read_meta, Entry};
 pub use error::{CacheError, Result};
 pub use integrity::Secret;
 pub use job::{JobMeta, JobStatus};
-pub use key::{check_key, key_of, KEY_LEN};
+pub use key::{check_key, key_of, KeyHasher, KEY_LEN};
 pub use options::{
     EncodeOptions, DEFAULT_BLOCK_BYTES, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION, HEAD_LEN, MAGIC,
     MAX_BLOCK_BYTES, MAX_BLOCK_STORED, MAX_FOOTER_BYTES, OLDEST_VERSION,

@@ -71,10 +71,7 @@ fn reference_result() -> SimResult {
         steps: Steps {
             starts: vec![0, 20],
             total: n as u64,
-            params: vec![
-                vec![("r1".into(), 1000.0)],
-                vec![("r1".into(), 2000.0)],
-            ],
+            params: vec![vec![("r1".into(), 1000.0)], vec![("r1".into(), 2000.0)]],
         },
     };
     let m = 5usize;
@@ -212,7 +209,11 @@ fn write_v4_reference_entries() {
         secret: Some(secret()),
         ..EncodeOptions::default()
     };
-    std::fs::write(d.join("synthetic_hmac.splc"), encode_entry(&k, &e, &o).unwrap()).unwrap();
+    std::fs::write(
+        d.join("synthetic_hmac.splc"),
+        encode_entry(&k, &e, &o).unwrap(),
+    )
+    .unwrap();
     let b = Entry {
         result: blocks_result(),
         meta: v4_job(),
@@ -393,7 +394,13 @@ fn a_field_added_later_reads_both_ways() {
     let before = encode_entry(&k, &e, &EncodeOptions::default()).unwrap();
     // The later reader reads an entry written before `cost` existed.
     let v5 = parse_job_v5(&job_bytes_of(&before)).unwrap();
-    assert_eq!(v5, JobV5 { job: e.meta.clone(), cost: 0.0 });
+    assert_eq!(
+        v5,
+        JobV5 {
+            job: e.meta.clone(),
+            cost: 0.0
+        }
+    );
     // The committed v4 reference too.
     let reference = read("v4", "synthetic.splc");
     let v5 = parse_job_v5(&job_bytes_of(&reference)).unwrap();
@@ -454,7 +461,10 @@ fn required_unknown_fields_and_other_versions_are_kept_counted_misses() {
         let s = store.stats().unwrap();
         assert_eq!((s.entries, s.other_versions, s.raw_bytes), (1, 1, 0), "{i}");
         let r = store.verify().unwrap();
-        assert_eq!((r.checked, r.ok, r.skipped.len(), r.removed.len()), (1, 0, 1, 0));
+        assert_eq!(
+            (r.checked, r.ok, r.skipped.len(), r.removed.len()),
+            (1, 0, 1, 0)
+        );
         assert!(path.exists(), "{i}: verify leaves it");
         assert!(
             store.read_with(&k, |r| r.read_entry()).unwrap().is_none(),
@@ -476,5 +486,8 @@ fn reference_columns_keep_every_bit() {
     }
     let h = &got.result.plots[0].header;
     assert!(h.flags.fastaccess && h.flags.double && h.flags.stepped);
-    assert_eq!(got.result.plots[0].steps.params[0], vec![("r1".to_string(), 1000.0)]);
+    assert_eq!(
+        got.result.plots[0].steps.params[0],
+        vec![("r1".to_string(), 1000.0)]
+    );
 }

@@ -428,16 +428,17 @@ fn streaming_put_and_read_with() {
         })
         .unwrap();
     let e = make_entry(5, 3000);
-    let mut w = store
-        .writer(e.result.dialect, e.result.encoding)
-        .unwrap();
+    let mut w = store.writer(e.result.dialect, e.result.encoding).unwrap();
     for p in &e.result.plots {
         w.write_plot(p).unwrap();
     }
     // The temporary file sits in the store's root until commit.
     assert_eq!(store.stats().unwrap().entries, 0);
     let size = store.commit(w, &key(5), &e.meta).unwrap();
-    assert_eq!(size, fs::metadata(store.path_of(&key(5)).unwrap()).unwrap().len());
+    assert_eq!(
+        size,
+        fs::metadata(store.path_of(&key(5)).unwrap()).unwrap().len()
+    );
     assert!(same_bits(&store.get(&key(5)).unwrap().unwrap(), &e));
     assert_eq!(files_under(dir.path()).len(), 1, "no temporary file left");
     // Block by block: more than one block per plot, in order.
