@@ -335,16 +335,32 @@ pub(crate) fn decode_block(
     })
 }
 
+thread_local! {
+    /// A zstd decompression context per thread (creating one costs more
+    /// than decoding a small footer).
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Decompresses a zstd frame that must decode to exactly `len` bytes, into
 /// a buffer reserved fallibly (for the footer and the v3 decoder).
 pub(crate) fn zstd_exact(frame: &[u8], len: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     out.try_reserve_exact(len)
         .map_err(|e| format!("cannot reserve {len} bytes: {e}"))?;
-    let mut d = zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?;
-    let got = d
-        .decompress_to_buffer(frame, &mut out)
-        .map_err(|e| format!("zstd: {e}"))?;
+    let got = DCTX.with(|cell| -> Result<usize, String> {
+        let mut slot = cell.try_borrow_mut().map_err(|e| format!("zstd: {e}"))?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?);
+        }
+        match slot.as_mut() {
+            // Writes at most out.capacity() bytes.
+            Some(d) => d
+                .decompress_to_buffer(frame, &mut out)
+                .map_err(|e| format!("zstd: {e}")),
+            None => Err("zstd: no context".into()),
+        }
+    })?;
     if got != len || out.len() != len {
         return Err(format!("zstd frame decodes to {got} bytes, {len} declared"));
     }

@@ -29,7 +29,7 @@ pub const MAX_BLOCK_STORED: u64 =
 /// Decoded bytes per block aimed at by default.
 pub const DEFAULT_BLOCK_BYTES: usize = 4 << 20;
 /// The most bytes the footer (the entry's meta) may take, decoded.
-pub const MAX_FOOTER_BYTES: usize = 64 << 20;
+pub const MAX_FOOTER_BYTES: usize = 16 << 20;
 
 /// How entries are encoded.
 #[derive(Debug, Clone)]

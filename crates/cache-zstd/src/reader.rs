@@ -36,6 +36,10 @@ pub trait EntrySource {
     fn path(&self) -> Option<&Path> {
         None
     }
+    /// The whole entry, when it is in memory already (read without a copy).
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl EntrySource for &[u8] {
@@ -52,6 +56,10 @@ impl EntrySource for &[u8] {
             }
             None => Err(std::io::ErrorKind::UnexpectedEof.into()),
         }
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -479,17 +487,32 @@ impl<S: EntrySource> EntryReader<S> {
             return Ok(None);
         };
         let (pi, points, len) = (b.plot, b.points, b.len as usize);
-        self.buf.clear();
-        if let Err(e) = self.buf.try_reserve_exact(len) {
-            return Err(self.io(std::io::Error::other(e)));
-        }
-        self.buf.resize(len, 0);
         let offset = self.offset;
-        if let Err(e) = self.src.read_exact_at(offset, &mut self.buf) {
-            return Err(self.io(e));
+        // The meta was checked: the block lies within the entry.
+        let in_memory = self
+            .src
+            .in_memory()
+            .and_then(|m| m.get(offset as usize..offset as usize + len));
+        if in_memory.is_none() {
+            self.buf.clear();
+            if let Err(e) = self.buf.try_reserve_exact(len) {
+                return Err(self.io(std::io::Error::other(e)));
+            }
+            self.buf.resize(len, 0);
+            if let Err(e) = self.src.read_exact_at(offset, &mut self.buf) {
+                return Err(self.io(e));
+            }
         }
+        let bytes: &[u8] = match self
+            .src
+            .in_memory()
+            .and_then(|m| m.get(offset as usize..offset as usize + len))
+        {
+            Some(b) => b,
+            None => &self.buf,
+        };
         let mut t = block_tagger(self.secret.as_ref());
-        t.update(&self.buf);
+        t.update(bytes);
         if !t.verify(&self.meta.blocks[self.next].tag) {
             return Err(CacheError::Integrity {
                 key: self.key.clone(),
@@ -503,7 +526,7 @@ impl<S: EntrySource> EntryReader<S> {
         }
         let p = &self.meta.plots[pi];
         let d = decode_block(
-            &self.buf,
+            bytes,
             offset,
             &p.types,
             points as usize,

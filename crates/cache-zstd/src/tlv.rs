@@ -215,44 +215,53 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A varint at `b[at..]`, with a fast path for one byte.
+#[inline]
+fn varint_at(b: &[u8], at: usize) -> Option<(u64, usize)> {
+    match b.get(at) {
+        Some(&x) if x < 0x80 => Some((u64::from(x), 1)),
+        Some(_) => get_varint(&b[at..]),
+        None => None,
+    }
+}
+
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<Field<'a>, WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.at >= self.bytes.len() {
+        let b = self.bytes;
+        let start = self.at;
+        if start >= b.len() {
             return None;
         }
-        let offset = self.base + self.at as u64;
-        let mut go = || {
-            let (number, n) = get_varint(&self.bytes[self.at..])
-                .ok_or_else(|| WireError::corrupt(offset, "bad field number varint"))?;
-            let number = u32::try_from(number)
-                .map_err(|_| WireError::corrupt(offset, format!("field number {number}")))?;
-            self.at += n;
-            let (len, n) = get_varint(&self.bytes[self.at..])
-                .ok_or_else(|| WireError::corrupt(offset, "bad field length varint"))?;
-            self.at += n;
-            let left = (self.bytes.len() - self.at) as u64;
-            if len > left {
-                return Err(WireError::corrupt(
-                    offset,
-                    format!("field {number} of {len} bytes runs past its record ({left} left)"),
-                ));
-            }
-            let value_at = self.at;
-            self.at += len as usize;
-            Ok(Field {
-                number,
-                offset,
-                value_offset: self.base + value_at as u64,
-                value: &self.bytes[value_at..self.at],
-            })
+        let offset = self.base + start as u64;
+        // On any error the iterator stops.
+        self.at = b.len();
+        let Some((number, n1)) = varint_at(b, start) else {
+            return Some(Err(WireError::corrupt(offset, "bad field number varint")));
         };
-        let r = go();
-        if r.is_err() {
-            self.at = self.bytes.len(); // stop after an error
+        let Ok(number) = u32::try_from(number) else {
+            return Some(Err(WireError::corrupt(offset, format!("field number {number}"))));
+        };
+        let Some((len, n2)) = varint_at(b, start + n1) else {
+            return Some(Err(WireError::corrupt(offset, "bad field length varint")));
+        };
+        let value_at = start + n1 + n2;
+        let left = (b.len() - value_at) as u64;
+        if len > left {
+            return Some(Err(WireError::corrupt(
+                offset,
+                format!("field {number} of {len} bytes runs past its record ({left} left)"),
+            )));
         }
-        Some(r)
+        let end = value_at + len as usize;
+        self.at = end;
+        Some(Ok(Field {
+            number,
+            offset,
+            value_offset: self.base + value_at as u64,
+            value: &b[value_at..end],
+        }))
     }
 }
 
@@ -279,7 +288,7 @@ impl<'a> Field<'a> {
 
     /// The value as an unsigned varint filling it exactly.
     pub fn uint(&self) -> Result<u64, WireError> {
-        match get_varint(self.value) {
+        match varint_at(self.value, 0) {
             Some((v, n)) if n == self.value.len() => Ok(v),
             _ => Err(self.bad("not one varint")),
         }

@@ -437,6 +437,42 @@ pub fn encode_block_header(h: &BlockHeader) -> Vec<u8> {
 
 type R<T> = Result<T, WireError>;
 
+/// What parsing a footer may allocate: its in-memory size grows with each
+/// element parsed (a variable, a step start, a block), and a forged footer
+/// of empty records would make 40 bytes of memory of each 2 bytes of
+/// input. Parsing stops when the elements parsed reach 16 times the
+/// footer's size plus 1 MiB (honest footers take at most 8 times: a step
+/// start of one byte is a `u64`).
+#[derive(Debug)]
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    fn for_len(len: usize) -> Budget {
+        Budget {
+            left: len.saturating_mul(16).saturating_add(1 << 20),
+        }
+    }
+
+    fn charge(&mut self, bytes: usize, offset: u64) -> R<()> {
+        match self.left.checked_sub(bytes) {
+            Some(l) => {
+                self.left = l;
+                Ok(())
+            }
+            None => Err(WireError::corrupt(
+                offset,
+                "the meta holds more elements than its size allows",
+            )),
+        }
+    }
+}
+
+fn size<T>() -> usize {
+    std::mem::size_of::<T>()
+}
+
 fn record_of<'a>(f: &Field<'a>) -> Fields<'a> {
     f.record()
 }
@@ -448,7 +484,7 @@ fn len_u32(f: &Field<'_>, v: u64, what: &str) -> R<usize> {
         .ok_or_else(|| WireError::corrupt(f.offset, format!("{what} {v} is out of range")))
 }
 
-fn parse_flags(fields: Fields<'_>) -> R<Flags> {
+fn parse_flags(fields: Fields<'_>, b: &mut Budget) -> R<Flags> {
     let mut flags = Flags::default();
     let mut seen = Seen::default();
     for f in fields {
@@ -465,14 +501,17 @@ fn parse_flags(fields: Fields<'_>) -> R<Flags> {
                 flags.fastaccess = on(16);
                 flags.double = on(32);
             }
-            2 => flags.words.push(f.string()?),
+            2 => {
+                b.charge(size::<String>() + f.value.len(), f.offset)?;
+                flags.words.push(f.string()?)
+            }
             _ => f.unknown("flags")?,
         }
     }
     Ok(flags)
 }
 
-fn parse_variable(fields: Fields<'_>, position: usize) -> R<Variable> {
+fn parse_variable(fields: Fields<'_>, position: usize, b: &mut Budget) -> R<Variable> {
     let mut seen = Seen::default();
     let (mut name, mut type_name, mut kind, mut extra, mut index) =
         (String::new(), String::new(), None, Vec::new(), position);
@@ -485,7 +524,10 @@ fn parse_variable(fields: Fields<'_>, position: usize) -> R<Variable> {
             1 => name = f.string()?,
             2 => type_name = f.string()?,
             3 => kind = Some(kind_of_name(f.str()?)),
-            4 => extra.push(f.string()?),
+            4 => {
+                b.charge(size::<String>() + f.value.len(), f.offset)?;
+                extra.push(f.string()?)
+            }
             5 => index = len_u32(&f, f.uint()?, "variable index")?,
             _ => f.unknown("variable")?,
         }
@@ -529,7 +571,7 @@ fn parse_named_f64(fields: Fields<'_>, record: &str) -> R<(String, f64)> {
     Ok((k, v))
 }
 
-fn parse_steps(fields: Fields<'_>) -> R<Steps> {
+fn parse_steps(fields: Fields<'_>, b: &mut Budget) -> R<Steps> {
     let mut seen = Seen::default();
     let mut steps = Steps::default();
     for f in fields {
@@ -544,6 +586,7 @@ fn parse_steps(fields: Fields<'_>) -> R<Steps> {
                     at = at.checked_add(d?).ok_or_else(|| {
                         WireError::corrupt(f.offset, "step starts overflow".to_string())
                     })?;
+                    b.charge(size::<u64>(), f.offset)?;
                     steps.starts.push(at);
                 }
             }
@@ -553,10 +596,14 @@ fn parse_steps(fields: Fields<'_>) -> R<Steps> {
                 for p in f.record() {
                     let p = p?;
                     match p.number {
-                        1 => step.push(parse_named_f64(p.record(), "step parameter")?),
+                        1 => {
+                            b.charge(size::<(String, f64)>() + p.value.len(), p.offset)?;
+                            step.push(parse_named_f64(p.record(), "step parameter")?)
+                        }
                         _ => p.unknown("step")?,
                     }
                 }
+                b.charge(size::<Vec<(String, f64)>>(), f.offset)?;
                 steps.params.push(step);
             }
             _ => f.unknown("steps")?,
@@ -574,9 +621,20 @@ fn parse_types(p: Packed<'_>, f: &Field<'_>) -> R<Vec<ValueType>> {
     .collect()
 }
 
-fn parse_plot(fields: Fields<'_>) -> R<PlotMeta> {
+/// How many fields of `number` a record holds (to size a vector once).
+fn count(fields: &Fields<'_>, number: u32) -> usize {
+    fields
+        .clone()
+        .filter(|f| matches!(f, Ok(f) if f.number == number))
+        .count()
+}
+
+fn parse_plot(fields: Fields<'_>, b: &mut Budget) -> R<PlotMeta> {
     let mut seen = Seen::default();
     let mut p = PlotMeta::default();
+    let vars = count(&fields, 7);
+    b.charge(vars.saturating_mul(size::<Variable>()), 0)?;
+    p.header.variables.reserve_exact(vars);
     for f in fields {
         let f = f?;
         if !matches!(f.number, 7 | 8) {
@@ -587,17 +645,24 @@ fn parse_plot(fields: Fields<'_>) -> R<PlotMeta> {
             1 => h.title = f.string()?,
             2 => h.date = f.string()?,
             3 => h.plotname = f.string()?,
-            4 => h.flags = parse_flags(record_of(&f))?,
+            4 => h.flags = parse_flags(record_of(&f), b)?,
             5 => h.command = Some(f.string()?),
             6 => h.n_points = f.uint()?,
             7 => {
                 let pos = h.variables.len();
-                h.variables.push(parse_variable(f.record(), pos)?)
+                b.charge(f.value.len(), f.offset)?;
+                h.variables.push(parse_variable(f.record(), pos, b)?)
             }
-            8 => h.extra.push(parse_pair(f.record(), "header line")?),
-            9 => p.steps = parse_steps(f.record())?,
+            8 => {
+                b.charge(size::<(String, String)>() + f.value.len(), f.offset)?;
+                h.extra.push(parse_pair(f.record(), "header line")?)
+            }
+            9 => p.steps = parse_steps(f.record(), b)?,
             10 => p.n_points = f.uint()?,
-            11 => p.types = parse_types(f.packed(), &f)?,
+            11 => {
+                b.charge(f.value.len(), f.offset)?;
+                p.types = parse_types(f.packed(), &f)?
+            }
             _ => f.unknown("plot")?,
         }
     }
@@ -632,6 +697,11 @@ fn parse_param(fields: Fields<'_>) -> R<(String, ParamValue)> {
 
 /// Parses a job record.
 pub fn parse_job(fields: Fields<'_>) -> R<JobMeta> {
+    let len = fields.clone().map(|f| f.map(|f| f.value.len() + 4).unwrap_or(0)).sum();
+    parse_job_within(fields, &mut Budget::for_len(len))
+}
+
+fn parse_job_within(fields: Fields<'_>, b: &mut Budget) -> R<JobMeta> {
     let mut seen = Seen::default();
     let mut j = JobMeta::default();
     for f in fields {
@@ -640,7 +710,10 @@ pub fn parse_job(fields: Fields<'_>) -> R<JobMeta> {
             seen.once(&f, "job")?;
         }
         match f.number {
-            1 => j.params.push(parse_param(f.record())?),
+            1 => {
+                b.charge(size::<(String, ParamValue)>() + f.value.len(), f.offset)?;
+                j.params.push(parse_param(f.record())?)
+            }
             2 => j.simulator = f.string()?,
             3 => j.simulator_version = f.string()?,
             4 => {
@@ -658,7 +731,10 @@ pub fn parse_job(fields: Fields<'_>) -> R<JobMeta> {
             7 => j.wall_s = f.f64()?,
             8 => j.cpu_s = f.f64()?,
             9 => j.log_tail = f.string()?,
-            10 => j.measures.push(parse_named_f64(f.record(), "measure")?),
+            10 => {
+                b.charge(size::<(String, f64)>() + f.value.len(), f.offset)?;
+                j.measures.push(parse_named_f64(f.record(), "measure")?)
+            }
             _ => f.unknown("job")?,
         }
     }
@@ -684,6 +760,7 @@ fn parse_block_ref(fields: Fields<'_>) -> R<BlockRef> {
 
 /// Parses a footer record (no check beyond its own fields: see the reader).
 pub fn decode_footer(bytes: &[u8], base: u64) -> R<EntryMeta> {
+    let b = &mut Budget::for_len(bytes.len());
     let mut seen = Seen::default();
     let mut m = EntryMeta::default();
     for f in Fields::new(bytes, base) {
@@ -711,9 +788,15 @@ pub fn decode_footer(bytes: &[u8], base: u64) -> R<EntryMeta> {
                 }
             }
             4 => m.precision = Some(f.f64()?),
-            5 => m.job = parse_job(f.record())?,
-            6 => m.plots.push(parse_plot(f.record())?),
-            7 => m.blocks.push(parse_block_ref(f.record())?),
+            5 => m.job = parse_job_within(f.record(), b)?,
+            6 => {
+                b.charge(size::<PlotMeta>(), f.offset)?;
+                m.plots.push(parse_plot(f.record(), b)?)
+            }
+            7 => {
+                b.charge(size::<BlockRef>() + f.value.len(), f.offset)?;
+                m.blocks.push(parse_block_ref(f.record())?)
+            }
             _ => f.unknown("entry")?,
         }
     }
@@ -724,7 +807,9 @@ pub fn decode_footer(bytes: &[u8], base: u64) -> R<EntryMeta> {
 pub fn decode_block_header(bytes: &[u8], base: u64) -> R<BlockHeader> {
     let mut seen = Seen::default();
     let mut h = BlockHeader::default();
-    for f in Fields::new(bytes, base) {
+    let fields = Fields::new(bytes, base);
+    h.columns.reserve_exact(count(&fields, 2));
+    for f in fields {
         let f = f?;
         if f.number != 2 {
             seen.once(&f, "block header")?;
@@ -883,6 +968,28 @@ mod tests {
         let mut twice = RecordWriter::new();
         twice.raw(&encode_footer(&m)).str(1, "other key");
         assert!(!decode_footer(twice.as_bytes(), 0).unwrap_err().unsupported);
+    }
+
+    #[test]
+    fn a_footer_of_empty_records_is_refused_before_it_amplifies() {
+        // 1M empty variables: 2 MB of input would be 90 MB of memory.
+        let mut plot = RecordWriter::new();
+        for _ in 0..1_000_000 {
+            plot.bytes(7, &[]);
+        }
+        let mut f = RecordWriter::new();
+        f.record(6, &plot);
+        let e = decode_footer(f.as_bytes(), 0).unwrap_err();
+        assert!(e.what.contains("more elements"), "{e}");
+        // 1M one-byte step starts (a stepped .op) are an honest footer.
+        let mut steps = RecordWriter::new();
+        steps.packed(1, std::iter::repeat_n(1, 1_000_000));
+        let mut plot = RecordWriter::new();
+        plot.record(9, &steps);
+        let mut f = RecordWriter::new();
+        f.record(6, &plot);
+        let m = decode_footer(f.as_bytes(), 0).unwrap();
+        assert_eq!(m.plots[0].steps.starts.len(), 1_000_000);
     }
 
     #[test]

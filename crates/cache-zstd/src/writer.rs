@@ -19,8 +19,10 @@ use waveform::{Column, Dialect, Encoding, Plot, PlotHeader, Steps, ValueType};
 /// The key named in errors raised before [`EntryWriter::finish`] is given one.
 const UNKEYED: &str = "(entry being written)";
 
-/// Footers at least this long are stored zstd-compressed when that saves.
-const COMPRESS_FOOTER_FROM: usize = 512;
+/// Footers at least this long are stored zstd-compressed when that saves
+/// a tenth. Smaller ones stay plain: decompressing a few KB costs more
+/// than decoding a small entry's columns (71 variable names: 3 KB).
+const COMPRESS_FOOTER_FROM: usize = 16 << 10;
 
 /// The plot being written.
 #[derive(Debug)]

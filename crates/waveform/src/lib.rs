@@ -195,20 +195,34 @@ pub enum VarKind {
 impl VarKind {
     /// Classifies a type word of a `Variables:` line.
     pub fn from_type_name(t: &str) -> VarKind {
-        match t.to_ascii_lowercase().as_str() {
-            "time" => VarKind::Time,
-            "frequency" => VarKind::Frequency,
-            "voltage" => VarKind::Voltage,
-            "current" | "device_current" => VarKind::Current,
-            "device_voltage" => VarKind::Voltage,
-            "voltage-density" | "noise" | "v/sqrt(hz)" => VarKind::VoltageDensity,
-            "current-density" | "a/sqrt(hz)" => VarKind::CurrentDensity,
-            "impedance" => VarKind::Impedance,
-            "gain" | "transfer" => VarKind::Gain,
-            "temp-sweep" | "temperature" | "temp" => VarKind::Temperature,
-            "power" => VarKind::Power,
-            _ => VarKind::Other,
-        }
+        // Case-insensitive, without allocating (called per variable on
+        // every header parse and cache decode).
+        const NAMES: [(&str, VarKind); 19] = [
+            ("time", VarKind::Time),
+            ("frequency", VarKind::Frequency),
+            ("voltage", VarKind::Voltage),
+            ("current", VarKind::Current),
+            ("device_current", VarKind::Current),
+            ("device_voltage", VarKind::Voltage),
+            ("voltage-density", VarKind::VoltageDensity),
+            ("noise", VarKind::VoltageDensity),
+            ("v/sqrt(hz)", VarKind::VoltageDensity),
+            ("current-density", VarKind::CurrentDensity),
+            ("a/sqrt(hz)", VarKind::CurrentDensity),
+            ("impedance", VarKind::Impedance),
+            ("gain", VarKind::Gain),
+            ("transfer", VarKind::Gain),
+            ("temp-sweep", VarKind::Temperature),
+            ("temperature", VarKind::Temperature),
+            ("temp", VarKind::Temperature),
+            ("power", VarKind::Power),
+            ("other", VarKind::Other),
+        ];
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(t))
+            .map(|(_, k)| k.clone())
+            .unwrap_or(VarKind::Other)
     }
 
     /// The kind's name as reported by `info --json`.
