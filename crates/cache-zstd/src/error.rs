@@ -38,12 +38,13 @@ pub enum CacheError {
         /// What is wrong.
         what: String,
     },
-    /// The trailer checksum or HMAC does not match the bytes.
-    #[error("cache entry {key}: {what} mismatch (trailer at byte {offset})")]
+    /// A tag (checksum or HMAC of the footer, or of a block) does not
+    /// match the bytes.
+    #[error("cache entry {key}: {what} mismatch at byte {offset}")]
     Integrity {
         /// The entry's key.
         key: String,
-        /// Byte offset of the trailer.
+        /// Byte offset of the tag (footer) or of the block.
         offset: u64,
         /// `"checksum"` or `"HMAC"`.
         what: &'static str,

@@ -225,6 +225,13 @@ fn write_v4_reference_entries() {
     .unwrap();
 }
 
+/// The form byte of a v4 checksum entry's footer (0 plain, 1 zstd).
+fn footer_form(b: &[u8]) -> u8 {
+    let end = b.len() - 20;
+    let len = u32::from_le_bytes([b[end], b[end + 1], b[end + 2], b[end + 3]]) as usize;
+    b[end - len]
+}
+
 fn read(version: &str, name: &str) -> Vec<u8> {
     std::fs::read(dir(version).join(name)).unwrap()
 }
@@ -272,6 +279,9 @@ fn v4_reference_entries_decode_with_their_values() {
     let k = ref_key();
     let plain = read("v4", "synthetic.splc");
     assert_eq!(u16::from_le_bytes([plain[4], plain[5]]), 4);
+    // Both footer forms are covered: zstd here, plain in blocks_lossy.
+    assert_eq!(footer_form(&plain), 1);
+    assert_eq!(footer_form(&read("v4", "blocks_lossy.splc")), 0);
     assert!(same_bits(&decode_entry(&plain, &k, None).unwrap(), &want));
     let signed = read("v4", "synthetic_hmac.splc");
     assert!(same_bits(
