@@ -208,11 +208,15 @@ fn max_rel_err(a: &SimResult, b: &SimResult) -> Option<f64> {
 fn codec_summary(envelopes: &[(String, Vec<u8>)]) -> String {
     let mut counts: Vec<(Codec, usize)> = Vec::new();
     for (key, env) in envelopes {
-        if let Ok((meta, _)) = cache_zstd::read_meta(env, key, None) {
-            for c in meta.plots.iter().flat_map(|p| &p.columns) {
-                match counts.iter_mut().find(|(k, _)| *k == c.codec) {
+        // The codec of every column of every block.
+        let Ok(mut r) = cache_zstd::EntryReader::open(&env[..], key, None) else {
+            continue;
+        };
+        while let Ok(Some(b)) = r.next_block() {
+            for c in b.codecs {
+                match counts.iter_mut().find(|(k, _)| *k == c) {
                     Some((_, n)) => *n += 1,
-                    None => counts.push((c.codec, 1)),
+                    None => counts.push((c, 1)),
                 }
             }
         }

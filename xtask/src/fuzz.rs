@@ -20,7 +20,12 @@ use std::process::{Command, ExitCode, Stdio};
 use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, Variable};
 
 /// The fuzz targets, in the order they run.
-pub const TARGETS: [&str; 2] = ["raw_open", "raw_differential"];
+pub const TARGETS: [&str; 4] = [
+    "raw_open",
+    "raw_differential",
+    "cache_decode",
+    "cache_forged",
+];
 
 /// Largest input the fuzzer makes. Longer seeds (the ASCII fixtures reach
 /// 33 KB) are cut to this by libFuzzer: their cut versions are seeds too.

@@ -10,17 +10,22 @@
 //! returns an entry sets it to now. Times in the future (clock skew, a
 //! copied directory) are treated as now, so they cannot pin an entry.
 
-use crate::envelope::{decode_entry, encode_entry, EncodeOptions, Entry, Secret};
+use crate::entry::{encode_entry, Entry};
 use crate::error::{CacheError, Result};
+use crate::integrity::Secret;
 use crate::key::check_key;
+use crate::options::EncodeOptions;
+use crate::reader::{EntryFile, EntryReader};
+use crate::writer::EntryWriter;
 use crate::{CacheStats, ResultCache};
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 #[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+use waveform::{Dialect, Encoding};
 
 /// File extension of an entry.
 pub const ENTRY_EXT: &str = "splc";
@@ -69,7 +74,9 @@ pub struct VerifyReport {
     pub ok: u64,
     /// Entries found corrupt and removed: path and error.
     pub removed: Vec<(PathBuf, String)>,
-    /// Entries of an unsupported (newer) format version, left in place.
+    /// Entries of a format version this build does not read (older than
+    /// 3, newer than this build's, or using a feature it does not know),
+    /// left in place.
     pub skipped: Vec<PathBuf>,
     /// Stale temporary files removed.
     pub stale_temp_files: u64,
@@ -169,17 +176,98 @@ impl DiskStore {
         self.opts.secret.as_ref()
     }
 
-    /// Reads an entry's file: `None` when absent.
-    fn read_file(path: &Path) -> Result<Option<(Vec<u8>, File)>> {
-        let mut f = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CacheError::io(path, e)),
+    /// Opens an entry's file for reading: `None` when absent; an error
+    /// naming what is there when it is not a regular file.
+    fn open_file(path: &Path) -> Result<Option<EntryFile>> {
+        EntryFile::open(path)
+    }
+
+    /// Reads the entry under `key` through `f`, which gets a reader whose
+    /// footer is checked (blocks are checked as `f` reads them). A missing
+    /// entry, one of another format version (left in place) and a corrupt
+    /// or unauthenticated one (removed, unless a newer entry was renamed
+    /// over it meanwhile) are misses: `Ok(None)`. A successful read marks
+    /// the entry as recently used.
+    pub fn read_with<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(EntryReader<EntryFile>) -> Result<R>,
+    ) -> Result<Option<R>> {
+        let path = self.path_of(key)?;
+        let Some(file) = Self::open_file(&path)? else {
+            return Ok(None);
         };
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf)
-            .map_err(|e| CacheError::io(path, e))?;
-        Ok(Some((buf, f)))
+        let handle = match file.file().try_clone() {
+            Ok(h) => h,
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        let r = EntryReader::open(file, key, self.secret()).and_then(f);
+        match r {
+            Ok(v) => {
+                // Recency for LRU; failure to touch is harmless.
+                let _ = handle.set_modified(SystemTime::now());
+                Ok(Some(v))
+            }
+            Err(err) if err.is_other_version() => {
+                tracing::warn!(path = %path.display(), error = %err, "cache entry of another format version: miss, left in place");
+                Ok(None)
+            }
+            Err(err) if err.is_bad_entry() => {
+                tracing::warn!(path = %path.display(), error = %err, "corrupt cache entry removed: miss");
+                Self::remove_if_same(&path, &handle);
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A writer of a new entry, streaming into a temporary file of the
+    /// store; [`DiskStore::commit`] gives it its key and puts it in place.
+    pub fn writer(&self, dialect: Dialect, encoding: Encoding) -> Result<EntryWriter<StoreWriter>> {
+        fs::create_dir_all(&self.dir).map_err(|e| CacheError::io(&self.dir, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(|e| CacheError::io(&self.dir, e))?;
+        let out = StoreWriter {
+            path: tmp.path().to_path_buf(),
+            w: std::io::BufWriter::with_capacity(1 << 20, tmp),
+        };
+        EntryWriter::new(out, &self.opts, dialect, encoding)
+    }
+
+    /// Finishes an entry begun with [`DiskStore::writer`] under `key` with
+    /// the job's metadata: the footer is written, the file fsynced and
+    /// renamed into place (the shard directory fsynced). Returns the
+    /// entry's size.
+    pub fn commit(
+        &self,
+        w: EntryWriter<StoreWriter>,
+        key: &str,
+        job: &crate::job::JobMeta,
+    ) -> Result<u64> {
+        let path = self.path_of(key)?;
+        let out = w.finish(key, job)?;
+        let tmp_path = out.path.clone();
+        let tmp = out
+            .w
+            .into_inner()
+            .map_err(|e| CacheError::io(&tmp_path, e.into_error()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| CacheError::io(&tmp_path, e))?;
+        let size = tmp
+            .as_file()
+            .metadata()
+            .map_err(|e| CacheError::io(&tmp_path, e))?
+            .len();
+        let shard = self.dir.join(&key[..2]);
+        fs::create_dir_all(&shard).map_err(|e| CacheError::io(&shard, e))?;
+        tmp.persist(&path)
+            .map_err(|e| CacheError::io(&path, e.error))?;
+        outfile::sync_dir(&path).map_err(|e| CacheError::io(&shard, e))?;
+        self.account(size)?;
+        Ok(size)
     }
 
     /// Removes `path` if it is still the file `f` (not a newer entry renamed over it).
@@ -217,6 +305,16 @@ impl DiskStore {
             let shard = shard.map_err(|e| CacheError::io(&self.dir, e))?;
             let name = shard.file_name();
             let Some(name) = name.to_str() else { continue };
+            if name.starts_with(TMP_PREFIX) {
+                // A streaming write in progress, or left by a killed writer.
+                if let Ok(md) = shard.metadata() {
+                    let mtime = md.modified().unwrap_or(now).min(now);
+                    if md.is_file() && now.duration_since(mtime).unwrap_or_default() > STALE_TMP {
+                        stale.push(shard.path());
+                    }
+                }
+                continue;
+            }
             if name.len() != 2 || !name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
                 continue;
             }
@@ -283,18 +381,30 @@ impl DiskStore {
             ..VerifyReport::default()
         };
         for e in entries {
-            let Some((bytes, f)) = Self::read_file(&e.path)? else {
-                continue;
+            let file = match Self::open_file(&e.path) {
+                Ok(Some(f)) => f,
+                Ok(None) | Err(CacheError::NotAFile { .. }) => continue,
+                Err(err) => return Err(err),
             };
+            let handle = file
+                .file()
+                .try_clone()
+                .map_err(|err| CacheError::io(&e.path, err))?;
             r.checked += 1;
-            match decode_entry(&bytes, &e.key, self.secret()) {
-                Ok(_) => r.ok += 1,
-                Err(CacheError::UnsupportedVersion { .. }) => r.skipped.push(e.path),
-                Err(err) => {
+            // Every block read, checked and decoded, one at a time.
+            let res = EntryReader::open(file, &e.key, self.secret()).and_then(|mut rd| {
+                while rd.next_block()?.is_some() {}
+                Ok(())
+            });
+            match res {
+                Ok(()) => r.ok += 1,
+                Err(err) if err.is_other_version() => r.skipped.push(e.path),
+                Err(err) if err.is_bad_entry() => {
                     tracing::warn!(path = %e.path.display(), error = %err, "corrupt cache entry removed");
-                    Self::remove_if_same(&e.path, &f);
+                    Self::remove_if_same(&e.path, &handle);
                     r.removed.push((e.path, err.to_string()));
                 }
+                Err(err) => return Err(err),
             }
         }
         Ok(r)
@@ -365,27 +475,7 @@ impl DiskStore {
 
 impl ResultCache for DiskStore {
     fn get(&self, key: &str) -> Result<Option<Entry>> {
-        let path = self.path_of(key)?;
-        let Some((bytes, f)) = Self::read_file(&path)? else {
-            return Ok(None);
-        };
-        match decode_entry(&bytes, key, self.secret()) {
-            Ok(e) => {
-                // Recency for LRU; failure to touch is harmless.
-                let _ = f.set_modified(SystemTime::now());
-                Ok(Some(e))
-            }
-            Err(err @ CacheError::UnsupportedVersion { .. }) => {
-                tracing::warn!(path = %path.display(), error = %err, "cache entry of another format version: miss");
-                Ok(None)
-            }
-            Err(err) if err.is_bad_entry() => {
-                tracing::warn!(path = %path.display(), error = %err, "corrupt cache entry removed: miss");
-                Self::remove_if_same(&path, &f);
-                Ok(None)
-            }
-            Err(err) => Err(err),
-        }
+        self.read_with(key, EntryReader::read_entry)
     }
 
     fn put(&self, key: &str, entry: &Entry) -> Result<()> {
@@ -395,7 +485,10 @@ impl ResultCache for DiskStore {
 
     fn get_envelope(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path_of(key)?;
-        Ok(Self::read_file(&path)?.map(|(b, _)| b))
+        match Self::open_file(&path)? {
+            Some(mut f) => f.read_all().map(Some),
+            None => Ok(None),
+        }
     }
 
     fn put_envelope(&self, key: &str, bytes: &[u8]) -> Result<()> {
@@ -424,48 +517,81 @@ impl ResultCache for DiskStore {
     }
 
     /// Counts entries and bytes. `raw_bytes` comes from each entry's meta
-    /// (read without checking the trailer; entries of another format
-    /// version, or whose meta does not parse, count in `stored_bytes` only).
+    /// (format v4: the footer, its tag checked, no block read; v3: the meta,
+    /// unchecked). Entries of another format version count in
+    /// `other_versions` (and in `entries`, `stored_bytes`); entries whose
+    /// meta does not read count in `stored_bytes` only.
     fn stats(&self) -> Result<CacheStats> {
         let (entries, _) = self.walk()?;
         let mut s = CacheStats::default();
         for e in entries {
             s.entries += 1;
             s.stored_bytes += e.size;
-            if let Ok(Some(raw)) = read_raw_bytes(&e.path, e.size) {
-                s.raw_bytes += raw;
+            match self.raw_bytes_of(&e) {
+                Ok(Some(raw)) => s.raw_bytes += raw,
+                Err(err) if err.is_other_version() => s.other_versions += 1,
+                _ => {}
             }
         }
         Ok(s)
     }
 }
 
-/// Reads only the header and the meta of an entry file for its raw size
-/// (`None` for a file that is not an entry of this format version).
-fn read_raw_bytes(path: &Path, size: u64) -> Result<Option<u64>> {
-    use crate::envelope::{header_meta_len, HEADER_LEN};
-    let mut f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CacheError::io(path, e)),
-    };
-    let mut head = [0u8; HEADER_LEN];
-    if f.read_exact(&mut head).is_err() {
-        return Ok(None);
+impl DiskStore {
+    /// The raw column bytes an entry file declares (`None` when it is gone
+    /// or not an entry this build reads).
+    fn raw_bytes_of(&self, e: &FileInfo) -> Result<Option<u64>> {
+        let Some(file) = Self::open_file(&e.path)? else {
+            return Ok(None);
+        };
+        let mut head = [0u8; crate::v3::V3_HEADER_LEN];
+        if file.file().read_exact(&mut head).is_err() {
+            return Ok(None);
+        }
+        if let Some(meta_len) = crate::v3::meta_len(&head) {
+            // v3: the meta alone, without reading the whole entry.
+            if meta_len as u64 > e.size.saturating_sub(head.len() as u64) {
+                return Ok(None);
+            }
+            let mut meta = vec![0u8; meta_len];
+            if file.file().read_exact(&mut meta).is_err() {
+                return Ok(None);
+            }
+            return Ok(crate::v3::raw_bytes_of(&meta));
+        }
+        Ok(Some(
+            EntryReader::open(file, &e.key, self.secret())?
+                .meta()
+                .raw_bytes(),
+        ))
     }
-    let Some(meta_len) = header_meta_len(&head) else {
-        return Ok(None);
-    };
-    if meta_len as u64 > size.saturating_sub(HEADER_LEN as u64) {
-        return Ok(None);
+}
+
+/// The temporary file a streaming put writes (see [`DiskStore::writer`]).
+#[derive(Debug)]
+pub struct StoreWriter {
+    path: PathBuf,
+    w: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl Write for StoreWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf).map_err(|e| self.named(e))
     }
-    let mut meta = vec![0u8; meta_len];
-    if f.read_exact(&mut meta).is_err() {
-        return Ok(None);
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.w.write_all(buf).map_err(|e| self.named(e))
     }
-    Ok(postcard::from_bytes::<crate::envelope::EnvelopeMeta>(&meta)
-        .ok()
-        .map(|m| m.raw_bytes()))
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush().map_err(|e| self.named(e))
+    }
+}
+
+impl StoreWriter {
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+    }
 }
 
 #[cfg(test)]

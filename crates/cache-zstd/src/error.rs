@@ -38,12 +38,13 @@ pub enum CacheError {
         /// What is wrong.
         what: String,
     },
-    /// The trailer checksum or HMAC does not match the bytes.
-    #[error("cache entry {key}: {what} mismatch (trailer at byte {offset})")]
+    /// A tag (checksum or HMAC of the footer, or of a block) does not
+    /// match the bytes.
+    #[error("cache entry {key}: {what} mismatch at byte {offset}")]
     Integrity {
         /// The entry's key.
         key: String,
-        /// Byte offset of the trailer.
+        /// Byte offset of the tag (footer) or of the block.
         offset: u64,
         /// `"checksum"` or `"HMAC"`.
         what: &'static str,
@@ -56,15 +57,40 @@ pub enum CacheError {
         /// What is missing.
         what: &'static str,
     },
-    /// An envelope written by a newer format version.
-    #[error("cache entry {key}: format version {version} is not supported (this build reads {supported})")]
+    /// An envelope of a format version this build does not read (older
+    /// than 3, or newer than [`crate::FORMAT_VERSION`]). The store leaves
+    /// such entries in place for the builds that read them.
+    #[error("cache entry {key}: format version {version} is not read by this build (it reads versions {oldest} to {newest})")]
     UnsupportedVersion {
         /// The entry's key.
         key: String,
         /// The version found.
         version: u16,
-        /// The version this build reads.
-        supported: u16,
+        /// The oldest version this build reads.
+        oldest: u16,
+        /// The version this build writes (the newest it reads).
+        newest: u16,
+    },
+    /// An entry of this format version that uses something this build does
+    /// not know (a required field, a codec, a value type, written by a newer
+    /// build). Like [`CacheError::UnsupportedVersion`], a miss left in place.
+    #[error("cache entry {key}: {what} at byte {offset} is not known to this build (written by a newer spicelab?)")]
+    UnsupportedFeature {
+        /// The entry's key.
+        key: String,
+        /// Byte offset in the envelope (of the record that holds it).
+        offset: u64,
+        /// What was found.
+        what: String,
+    },
+    /// The entry's path is not a regular file (a FIFO, a device, a
+    /// directory, a symlink to one): it is not opened, or not read.
+    #[error("{path}: not a regular file but {found}: refused as a cache entry")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What was found there (`"a FIFO"`, `"a character device"`, ...).
+        found: &'static str,
     },
     /// A result that cannot be stored (ragged columns, bad options).
     #[error("cannot encode cache entry {key}: {what}")]
@@ -73,6 +99,13 @@ pub enum CacheError {
         key: String,
         /// What is wrong.
         what: String,
+    },
+    /// Writing an entry failed (the output's own error).
+    #[error("writing a cache entry: {source}")]
+    WriteEntry {
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
     },
     /// Invalid options (precision bound, level).
     #[error("invalid cache option: {0}")]
@@ -91,6 +124,16 @@ impl CacheError {
             path: path.into(),
             source,
         }
+    }
+
+    /// True for entries that this build does not read but another may
+    /// ([`CacheError::UnsupportedVersion`], [`CacheError::UnsupportedFeature`]):
+    /// the store counts them as misses and leaves them in place.
+    pub fn is_other_version(&self) -> bool {
+        matches!(
+            self,
+            CacheError::UnsupportedVersion { .. } | CacheError::UnsupportedFeature { .. }
+        )
     }
 
     /// True for errors that mean the entry's bytes are bad (corrupt,

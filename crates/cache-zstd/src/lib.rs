@@ -3,15 +3,16 @@
 //!
 //! - [`ResultCache`]: the trait every store implements (this crate's
 //!   [`DiskStore`], a Redis store and a two-tier cache elsewhere).
-//! - The entry envelope ([`encode_entry`], [`decode_entry`]): magic, format
-//!   version, postcard meta, one zstd frame shared by the columns (plus a
-//!   block per column forced to pco), and an xxh3-128 checksum or, with a
-//!   team secret (`SPICELAB_CACHE_SECRET`), an HMAC-SHA256.
-//! - The column codec ([`Codec`]): per column, chosen on a sample, the byte
-//!   shuffle alone or the k-th order difference of the ordered bit patterns
-//!   (k = 1..=8) then the byte shuffle, into the shared zstd frame; other
-//!   codecs (plain delta, XOR, pco) can be forced. Lossless unless a
-//!   relative precision bound is asked for ([`EncodeOptions::precision`]).
+//! - The entry envelope, format v4 ([`EntryWriter`], [`EntryReader`];
+//!   [`encode_entry`], [`decode_entry`] for results in memory): a head
+//!   (magic, version, flags), the points in blocks (row groups: a run of
+//!   points of one plot, every column's slice of it coded together, one
+//!   zstd frame plus a part per pco column), then the footer (the meta:
+//!   key, plot headers, steps, job metadata, the block index with each
+//!   block's tag) as tagged fields that newer builds may extend, and the
+//!   footer's tag: xxh3-128 checksums or, with a team secret
+//!   (`SPICELAB_CACHE_SECRET`), HMAC-SHA256. Writing and reading hold one
+//!   block, never the result. Entries of format v3 are still read.
 //! - [`DiskStore`]: sharded files, atomic writes, LRU eviction, `verify`, `gc`.
 //!
 //! See `docs/cache.md` for the format.
@@ -34,7 +35,7 @@
 //! };
 //! let entry = Entry {
 //!     result: SimResult { plots: vec![plot], ..SimResult::default() },
-//!     meta: JobMeta { simulator_version: "ngspice-44".into(), ..JobMeta::default() },
+//!     meta: JobMeta { simulator: "ngspice".into(), simulator_version: "44".into(), ..JobMeta::default() },
 //! };
 //! let key = key_of(b"the job identity");
 //! store.put(&key, &entry)?;
@@ -47,23 +48,40 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod block;
 mod codec;
 mod disk;
-mod envelope;
+mod entry;
 mod error;
+mod integrity;
+mod job;
 mod key;
+mod options;
+pub mod parts;
+mod reader;
+pub mod tlv;
+mod v3;
+pub mod wire;
+mod writer;
 
 pub use codec::{Codec, CodecChoice, MAX_DELTA_ORDER};
 pub use disk::{
-    default_dir, resolve_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR,
+    default_dir, resolve_dir, DiskStore, GcReport, StoreWriter, VerifyReport, ENTRY_EXT,
+    ENV_CACHE_DIR,
 };
-pub use envelope::{
-    decode_entry, encode_entry, raw_column_bytes, read_meta, ColumnMeta, EncodeOptions, Entry,
-    EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, SharedBlock, FLAG_HMAC, FLAG_LOSSY,
-    FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
-};
+pub use entry::{decode_entry, encode_entry, raw_column_bytes, read_meta, Entry};
 pub use error::{CacheError, Result};
-pub use key::{check_key, key_of, KEY_LEN};
+pub use integrity::Secret;
+pub use job::{JobMeta, JobStatus};
+pub use key::{check_key, key_of, KeyHasher, KEY_LEN};
+pub use options::{
+    EncodeOptions, DEFAULT_BLOCK_BYTES, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION, HEAD_LEN, MAGIC,
+    MAX_BLOCK_BYTES, MAX_BLOCK_STORED, MAX_FOOTER_BYTES, OLDEST_VERSION,
+};
+pub use reader::{Block, EntryFile, EntryReader, EntrySource};
+pub use waveform::ParamValue;
+pub use wire::{BlockRef, EntryMeta, PlotMeta};
+pub use writer::EntryWriter;
 
 /// Counts of a store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,6 +92,10 @@ pub struct CacheStats {
     pub raw_bytes: u64,
     /// Bytes the entries take in the store.
     pub stored_bytes: u64,
+    /// Entries of a format version this build does not read (or using a
+    /// feature it does not know): misses left in place for the builds that
+    /// read them. Counted in `entries` and `stored_bytes`.
+    pub other_versions: u64,
 }
 
 /// A store of results by key. Object-safe: `Box<dyn ResultCache>` works.

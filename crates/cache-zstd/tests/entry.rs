@@ -4,9 +4,10 @@
 
 mod common;
 
+use cache_zstd::parts::EntryParts;
 use cache_zstd::{
     decode_entry, encode_entry, read_meta, CacheError, Codec, CodecChoice, EncodeOptions, Entry,
-    Secret, HEADER_LEN,
+    EntryReader, ParamValue, Secret, HEAD_LEN, MAX_BLOCK_BYTES,
 };
 use common::{column_bits, key, make_entry, same_bits, Rng};
 use proptest::prelude::*;
@@ -130,17 +131,20 @@ proptest! {
         codecs in choice(),
         level in 1i32..6,
         hmac in any::<bool>(),
+        block_bytes in prop_oneof![Just(cache_zstd::DEFAULT_BLOCK_BYTES), 1usize..2000],
     ) {
         let entry = Entry {
             result: SimResult { plots, ..SimResult::default() },
             meta: cache_zstd::JobMeta {
-                params: vec![("r1".into(), "1k".into())],
+                params: vec![("r1".into(), ParamValue::Number(1e3)), ("corner".into(), "ff".into())],
                 status: cache_zstd::JobStatus::Failed,
+                exit_code: Some(1),
+                measures: vec![("vmax".into(), 1.25)],
                 ..Default::default()
             },
         };
         let secret = if hmac { Secret::new(b"team secret".to_vec()) } else { None };
-        let opts = EncodeOptions { zstd_level: level, codecs, secret: secret.clone(), ..EncodeOptions::default() };
+        let opts = EncodeOptions { zstd_level: level, codecs, secret: secret.clone(), block_bytes, ..EncodeOptions::default() };
         let k = key(1);
         let bytes = encode_entry(&k, &entry, &opts).unwrap();
         let back = decode_entry(&bytes, &k, secret.as_ref()).unwrap();
@@ -193,8 +197,10 @@ fn every_fixed_codec_is_lossless_on_special_values() {
             ..EncodeOptions::default()
         };
         let bytes = encode_entry(&key(2), &entry, &opts).unwrap();
-        let (meta, _) = read_meta(&bytes, &key(2), None).unwrap();
-        assert!(meta.plots[0].columns.iter().all(|m| m.codec == c));
+        let mut r = EntryReader::open(&bytes[..], &key(2), None).unwrap();
+        while let Some(b) = r.next_block().unwrap() {
+            assert!(b.codecs.iter().all(|&m| m == c), "{:?}", b.codecs);
+        }
         let back = decode_entry(&bytes, &key(2), None).unwrap();
         assert!(same_bits(&entry, &back), "{c:?}");
     }
@@ -209,7 +215,7 @@ fn precision_bound_holds_and_scale_stays_lossless() {
             ..EncodeOptions::default()
         };
         let bytes = encode_entry(&key(3), &entry, &opts).unwrap();
-        let (meta, _) = read_meta(&bytes, &key(3), None).unwrap();
+        let meta = read_meta(&bytes, &key(3), None).unwrap();
         assert_eq!(meta.precision, Some(bound));
         let back = decode_entry(&bytes, &key(3), None).unwrap();
         let mut max_rel = 0f64;
@@ -324,7 +330,7 @@ fn every_flipped_byte_is_detected() {
             );
         }
         // Truncations too.
-        for len in [0, 3, HEADER_LEN, bytes.len() / 2, bytes.len() - 1] {
+        for len in [0, 3, HEAD_LEN, bytes.len() / 2, bytes.len() - 1] {
             assert!(decode_entry(&bytes[..len], &k, secret.as_ref()).is_err());
         }
     }
@@ -367,61 +373,91 @@ fn hmac_required_when_secret_set_and_vice_versa() {
     assert!(decode_entry(&plain, &key(7), None).is_err());
 }
 
-/// A forger without the secret can recompute an xxh3 checksum; lengths in
-/// such a meta must still be checked against the envelope before allocating.
+/// A forger without the secret can recompute an xxh3 checksum (or anyone
+/// holding the secret an HMAC); lengths and counts in such a meta must
+/// still be checked against the envelope before allocating.
 #[test]
 fn forged_lengths_are_rejected_before_allocation() {
     let entry = make_entry(8, 1000);
     let k = key(8);
+    let secret = Secret::new(b"known".to_vec());
+    for s in [None, secret.as_ref()] {
+        let opts = EncodeOptions {
+            secret: s.cloned(),
+            ..EncodeOptions::default()
+        };
+        let bytes = encode_entry(&k, &entry, &opts).unwrap();
+        let parts = EntryParts::split(&bytes, &k, s).unwrap();
+        let forged = |p: &EntryParts| decode_entry(&p.seal(s), &k, s);
+        // Unchanged parts re-sealed decode (the forger's path works).
+        assert!(same_bits(&forged(&parts).unwrap(), &entry));
+        let check = |p: EntryParts, want: &str| {
+            let err = forged(&p).unwrap_err();
+            assert!(matches!(err, CacheError::Corrupt { .. }), "{want}: {err}");
+            assert!(err.to_string().contains(want), "{want}: {err}");
+        };
+        // 2^40 points in the plot and its block: over the block cap.
+        let mut p = parts.clone();
+        p.meta.plots[0].n_points = 1 << 40;
+        p.meta.blocks[0].points = 1 << 40;
+        check(p, "exceed");
+        // The most points a block may hold, declared by a tiny block.
+        let mut p = parts.clone();
+        let per = MAX_BLOCK_BYTES as u64 / p.meta.plots[0].point_bytes();
+        p.meta.plots[0].n_points = per;
+        p.meta.blocks[0].points = per;
+        check(p, "declared");
+        // More points in the blocks than in the plot.
+        let mut p = parts.clone();
+        p.meta.blocks[0].points += 1;
+        check(p, "more points");
+        // Fewer.
+        let mut p = parts.clone();
+        p.meta.plots[0].n_points += 1;
+        check(p, "blocks hold");
+        // A block length past the footer.
+        let mut p = parts.clone();
+        p.meta.blocks[0].len += 1000;
+        // (seal() would recompute the length: seal the footer as it is)
+        let sealed = cache_zstd::parts::seal_raw(
+            p.flags,
+            &p.blocks.concat(),
+            &cache_zstd::wire::encode_footer(&p.meta),
+            s,
+        );
+        let err = decode_entry(&sealed, &k, s).unwrap_err();
+        assert!(err.to_string().contains("past the footer"), "{err}");
+        // A column type changed: the block does not decode to it.
+        let mut p = parts.clone();
+        p.meta.plots[0].types[2] = waveform::ValueType::C64;
+        assert!(forged(&p).unwrap_err().is_bad_entry());
+        // A block whose header declares a shift as wide as the word.
+        let mut p = parts.clone();
+        let b = &mut p.blocks[0];
+        let (hl, n) = cache_zstd::tlv::get_varint(b).unwrap();
+        let mut h = cache_zstd::wire::decode_block_header(&b[n..n + hl as usize], 0).unwrap();
+        h.columns[1].codec = Codec::OrdDeltaShuffleZstd(3);
+        h.columns[1].shift = 64;
+        let hb = cache_zstd::wire::encode_block_header(&h);
+        let mut nb = Vec::new();
+        cache_zstd::tlv::put_varint(&mut nb, hb.len() as u64);
+        nb.extend_from_slice(&hb);
+        nb.extend_from_slice(&b[n + hl as usize..]);
+        *b = nb;
+        check(p, "shift");
+        // The entry moved to another key.
+        let mut p = parts.clone();
+        p.meta.key = key(99);
+        check(p, "stored under key");
+    }
+    // A footer length past the start.
     let bytes = encode_entry(&k, &entry, &EncodeOptions::default()).unwrap();
-    let (mut meta, meta_end) = read_meta(&bytes, &k, None).unwrap();
-    let blocks = &bytes[meta_end..bytes.len() - 16];
-    let forge = |meta: &cache_zstd::EnvelopeMeta| {
-        let m = postcard::to_allocvec(meta).unwrap();
-        let mut out = bytes[..8].to_vec();
-        out.extend_from_slice(&(m.len() as u32).to_le_bytes());
-        out.extend_from_slice(&m);
-        out.extend_from_slice(blocks);
-        let h = xxhash_rust::xxh3::xxh3_128(&out);
-        out.extend_from_slice(&h.to_le_bytes());
-        out
-    };
-    // Unchanged meta re-forged decodes (the forger's path works).
-    assert!(decode_entry(&forge(&meta), &k, None).is_ok());
-    // 2^40 points: raw length consistent, but implausible for the block.
-    meta.plots[0].n_points = 1 << 40;
-    for c in &mut meta.plots[0].columns {
-        c.raw_len = (1u64 << 40) * c.value_type.size() as u64;
-    }
-    // (and the shared zstd frame that holds them, consistent with them)
-    meta.shared.raw_len = meta.plots[0].columns.iter().map(|c| c.raw_len).sum();
-    let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
-    assert!(matches!(err, CacheError::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains("implausible"), "{err}");
-    // A block longer than the envelope.
-    let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
-    meta.shared.block_len += 1 << 30;
-    let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
-    assert!(err.to_string().contains("past the end"), "{err}");
-    // A column of the shared frame claiming a block of its own.
-    let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
-    meta.plots[0].columns[1].block_len += 1 << 30;
-    let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
-    assert!(matches!(err, CacheError::Corrupt { .. }), "{err}");
-    // A shift as wide as the word, or one on a codec without shifts.
-    for (shift, codec) in [(64, Codec::OrdDeltaShuffleZstd(3)), (1, Codec::ShuffleZstd)] {
-        let (mut meta, _) = read_meta(&bytes, &k, None).unwrap();
-        meta.plots[0].columns[1].codec = codec;
-        meta.plots[0].columns[1].shift = shift;
-        let err = decode_entry(&forge(&meta), &k, None).unwrap_err();
-        assert!(err.to_string().contains("shift"), "{err}");
-    }
-    // A meta length past the end.
     let mut b = bytes.clone();
-    b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let at = b.len() - 20;
+    b[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     let err = decode_entry(&b, &k, None).unwrap_err();
     assert!(
-        matches!(err, CacheError::Corrupt { offset: 8, .. }),
+        matches!(err, CacheError::Corrupt { .. }) && err.to_string().contains("footer length"),
         "{err}"
     );
 }
@@ -452,42 +488,34 @@ fn constant_supply(n: usize) -> Entry {
     }
 }
 
+/// Blocks cap what a decoder holds, whatever the compression ratio: no
+/// padding is needed, and a highly compressible entry stays tiny.
 #[test]
-fn highly_compressible_columns_are_padded_within_ratio() {
+fn highly_compressible_columns_decode_a_bounded_block_at_a_time() {
     let n = 2_000_000usize;
     let entry = constant_supply(n);
-    let bytes = encode_entry(&key(9), &entry, &EncodeOptions::default()).unwrap();
-    let (meta, _) = read_meta(&bytes, &key(9), None).unwrap();
-    let sh = &meta.shared;
-    assert!(sh.raw_len <= sh.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
-    assert!(same_bits(
-        &decode_entry(&bytes, &key(9), None).unwrap(),
-        &entry
-    ));
-    // Still a tiny entry.
-    assert!(bytes.len() < 16 * n / 1000, "{} bytes", bytes.len());
-}
-
-#[test]
-fn highly_compressible_pco_blocks_are_padded_within_ratio() {
-    let entry = constant_supply(200_000);
-    let opts = EncodeOptions {
-        codecs: CodecChoice::Fixed(Codec::Pco),
-        ..EncodeOptions::default()
-    };
-    let bytes = encode_entry(&key(9), &entry, &opts).unwrap();
-    let (meta, _) = read_meta(&bytes, &key(9), None).unwrap();
-    let cols = &meta.plots[0].columns;
-    assert!(cols.iter().all(|c| c.codec == Codec::Pco));
-    for c in cols {
-        assert!(c.raw_len <= c.block_len * cache_zstd::MAX_RATIO + cache_zstd::RATIO_SLACK);
+    for codecs in [CodecChoice::Auto, CodecChoice::Fixed(Codec::Pco)] {
+        let opts = EncodeOptions {
+            codecs,
+            ..EncodeOptions::default()
+        };
+        let bytes = encode_entry(&key(9), &entry, &opts).unwrap();
+        let meta = read_meta(&bytes, &key(9), None).unwrap();
+        assert!(meta.blocks.len() >= 8, "{} blocks", meta.blocks.len());
+        for b in &meta.blocks {
+            assert!(b.points * 16 <= cache_zstd::DEFAULT_BLOCK_BYTES as u64);
+        }
+        assert!(same_bits(
+            &decode_entry(&bytes, &key(9), None).unwrap(),
+            &entry
+        ));
+        // Tiny: 32 MB of values in a few KB.
+        assert!(
+            bytes.len() < 16 * n / 1000,
+            "{codecs:?}: {} bytes",
+            bytes.len()
+        );
     }
-    // The constant column's pco output is tiny: its block was padded.
-    assert!(cols[1].block_len > cols[1].compressed_len, "{:?}", cols[1]);
-    assert!(same_bits(
-        &decode_entry(&bytes, &key(9), None).unwrap(),
-        &entry
-    ));
 }
 
 #[test]
@@ -513,4 +541,78 @@ fn bad_options_and_ragged_plots_are_errors() {
         encode_entry("../x", &entry, &EncodeOptions::default()),
         Err(CacheError::InvalidKey { .. })
     ));
+}
+
+fn slice(c: &Column, r: std::ops::Range<usize>) -> Column {
+    match c {
+        Column::F32(v) => Column::F32(v[r].to_vec()),
+        Column::F64(v) => Column::F64(v[r].to_vec()),
+        Column::C32(v) => Column::C32(v[r].to_vec()),
+        Column::C64(v) => Column::C64(v[r].to_vec()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Chunks of any length, blocks of any size: the same entry back, and
+    /// blocks handed out in order, each within its size.
+    #[test]
+    fn streamed_in_any_chunks_reads_back(
+        plots in prop::collection::vec(plot(), 0..3),
+        chunks in prop::collection::vec(1usize..150, 1..8),
+        block_bytes in 1usize..3000,
+        codecs in choice(),
+        precision in prop_oneof![Just(None), Just(Some(1e-6))],
+    ) {
+        let opts = EncodeOptions { codecs, block_bytes, precision, ..EncodeOptions::default() };
+        let mut w = cache_zstd::EntryWriter::new(
+            Vec::new(), &opts, waveform::Dialect::Xyce, waveform::Encoding::Ascii,
+        ).unwrap();
+        for p in &plots {
+            let types: Vec<_> = p.columns.iter().map(Column::value_type).collect();
+            w.begin_plot(&p.header, &types).unwrap();
+            let n = p.len();
+            let (mut at, mut i) = (0, 0);
+            while at < n {
+                let c = chunks[i % chunks.len()].min(n - at);
+                let part: Vec<Column> = p.columns.iter().map(|col| slice(col, at..at + c)).collect();
+                w.write_columns(&part).unwrap();
+                at += c;
+                i += 1;
+            }
+            w.end_plot(&p.steps).unwrap();
+        }
+        let meta = cache_zstd::JobMeta { reason: "streamed".into(), ..Default::default() };
+        let k = key(12);
+        let bytes = w.finish(&k, &meta).unwrap();
+        let entry = Entry {
+            result: SimResult { plots, dialect: waveform::Dialect::Xyce, encoding: waveform::Encoding::Ascii },
+            meta,
+        };
+        let back = decode_entry(&bytes, &k, None).unwrap();
+        if precision.is_none() {
+            prop_assert!(same_bits(&entry, &back));
+        } else {
+            prop_assert_eq!(&entry.meta, &back.meta);
+            for (p, q) in entry.result.plots.iter().zip(&back.result.plots) {
+                prop_assert_eq!(&p.header, &q.header);
+                prop_assert_eq!(p.len(), q.len());
+            }
+        }
+        let mut r = EntryReader::open(&bytes[..], &k, None).unwrap();
+        let mut next = vec![0u64; entry.result.plots.len()];
+        let mut last = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            prop_assert!(b.plot >= last);
+            last = b.plot;
+            prop_assert_eq!(b.start, next[b.plot]);
+            let row: usize = b.columns.iter().map(|c| c.value_type().size()).sum();
+            prop_assert!(b.len() * row <= block_bytes.max(row));
+            next[b.plot] += b.len() as u64;
+        }
+        for (p, n) in entry.result.plots.iter().zip(&next) {
+            prop_assert_eq!(p.len() as u64, *n);
+        }
+    }
 }

@@ -165,7 +165,7 @@ fn newer_format_version_is_a_miss_left_in_place() {
     );
     // Its meta is not read as this version's: no raw bytes counted.
     let s = store.stats().unwrap();
-    assert_eq!((s.entries, s.raw_bytes), (1, 0));
+    assert_eq!((s.entries, s.raw_bytes, s.other_versions), (1, 0, 1));
     assert_eq!(s.stored_bytes, b.len() as u64);
     let r = store.verify().unwrap();
     assert_eq!(r.skipped, vec![path.clone()]);
@@ -353,4 +353,118 @@ fn lossy_store_options() {
 fn default_dir_follows_explicit_then_env() {
     let d = std::path::Path::new("/some/where");
     assert_eq!(cache_zstd::default_dir(Some(d)).unwrap(), d);
+}
+
+/// Runs `f` on another thread; panics when it takes over `secs` seconds
+/// (a FIFO read would block forever).
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .expect("did not return in time: blocked on a non-file?")
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_and_device_entries_are_refused_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let k = key(1);
+    let store = DiskStore::new(&root).unwrap();
+    let path = store.path_of(&k).unwrap();
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // A symlink to /dev/zero under another key.
+    let k2 = key(2);
+    let zero = store.path_of(&k2).unwrap();
+    fs::create_dir_all(zero.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    for (k, found) in [(k.clone(), "FIFO"), (k2.clone(), "character device")] {
+        let r = root.clone();
+        let t = std::time::Instant::now();
+        let (get, env, read) = within(5, move || {
+            let s = DiskStore::new(&r).unwrap();
+            (
+                s.get(&k).map(|_| ()),
+                s.get_envelope(&k).map(|_| ()),
+                s.read_with(&k, |_| Ok(())).map(|_| ()),
+            )
+        });
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        for e in [get, env, read] {
+            let e = e.unwrap_err();
+            assert!(matches!(e, CacheError::NotAFile { .. }), "{e}");
+            assert!(e.to_string().contains(found), "{e}");
+        }
+    }
+    // Walks skip them (not entries), and leave them alone.
+    let r = root.clone();
+    let (s, v) = within(5, move || {
+        let s = DiskStore::new(&r).unwrap();
+        (s.stats().unwrap(), s.verify().unwrap())
+    });
+    assert_eq!((s.entries, v.checked), (0, 0));
+    assert!(path.exists() && fs::symlink_metadata(&zero).is_ok());
+    // A put replaces the FIFO with a real entry (rename over it).
+    let e = make_entry(1, 10);
+    store.put(&k, &e).unwrap();
+    assert!(same_bits(&store.get(&k).unwrap().unwrap(), &e));
+}
+
+#[test]
+fn streaming_put_and_read_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskStore::new(dir.path())
+        .unwrap()
+        .with_options(EncodeOptions {
+            block_bytes: 1000,
+            ..EncodeOptions::default()
+        })
+        .unwrap();
+    let e = make_entry(5, 3000);
+    let mut w = store.writer(e.result.dialect, e.result.encoding).unwrap();
+    for p in &e.result.plots {
+        w.write_plot(p).unwrap();
+    }
+    // The temporary file sits in the store's root until commit.
+    assert_eq!(store.stats().unwrap().entries, 0);
+    let size = store.commit(w, &key(5), &e.meta).unwrap();
+    assert_eq!(
+        size,
+        fs::metadata(store.path_of(&key(5)).unwrap()).unwrap().len()
+    );
+    assert!(same_bits(&store.get(&key(5)).unwrap().unwrap(), &e));
+    assert_eq!(files_under(dir.path()).len(), 1, "no temporary file left");
+    // Block by block: more than one block per plot, in order.
+    let blocks = store
+        .read_with(&key(5), |mut r| {
+            let mut n = Vec::new();
+            while let Some(b) = r.next_block()? {
+                n.push((b.plot, b.start, b.len()));
+            }
+            Ok(n)
+        })
+        .unwrap()
+        .unwrap();
+    assert!(blocks.len() > 10, "{blocks:?}");
+    assert_eq!(blocks[1].1, blocks[0].2 as u64);
+    // A corrupt block found mid-stream: a miss, and the entry removed.
+    let path = store.path_of(&key(5)).unwrap();
+    let mut b = fs::read(&path).unwrap();
+    b[100] ^= 0x10;
+    fs::write(&path, &b).unwrap();
+    let got = store
+        .read_with(&key(5), |mut r| {
+            while r.next_block()?.is_some() {}
+            Ok(())
+        })
+        .unwrap();
+    assert!(got.is_none());
+    assert!(!path.exists());
 }

@@ -366,9 +366,11 @@ impl OutFile {
     }
 }
 
-/// Flushes the directory entry of `file` (a rename is durable only then).
+/// Flushes the directory entry of `file` (a rename is durable only then),
+/// for writers that rename a temporary file themselves (a cache entry whose
+/// name is known only once it is written). A no-op off Unix.
 #[cfg(unix)]
-fn sync_dir(file: &Path) -> io::Result<()> {
+pub fn sync_dir(file: &Path) -> io::Result<()> {
     let dir = match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -376,8 +378,9 @@ fn sync_dir(file: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Flushes the directory entry of `file`: a no-op off Unix.
 #[cfg(not(unix))]
-fn sync_dir(_file: &Path) -> io::Result<()> {
+pub fn sync_dir(_file: &Path) -> io::Result<()> {
     Ok(())
 }
 

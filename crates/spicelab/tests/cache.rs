@@ -204,3 +204,198 @@ fn gc_evicts_to_a_size() {
     assert!(g["stored_bytes"].as_u64().unwrap() <= total / 2);
     assert!(g["evicted"].as_u64().unwrap() >= 1);
 }
+
+/// The v3 reference entry of `ng39_rc_tran.raw` (written by format v3)
+/// still reads, bit for bit, in memory and through `cache get`.
+#[test]
+fn v3_reference_entry_of_a_real_file_still_reads() {
+    let src = fixture("ng39_rc_tran.raw");
+    let key = cache_zstd::key_of(&std::fs::read(&src).unwrap());
+    let reference =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cache/v3/ng39_rc_tran.splc");
+    let bytes = std::fs::read(&reference).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 3);
+    let a = RawFile::open(&src).and_then(|r| r.read_all()).unwrap();
+    let e = decode_entry(&bytes, &key, None).unwrap();
+    assert_eq!(e.result.plots.len(), 1);
+    assert_eq!(a.plots[0].header, e.result.plots[0].header);
+    for (x, y) in a.plots[0].columns.iter().zip(&e.result.plots[0].columns) {
+        assert_eq!(bits(x), bits(y));
+    }
+    // In a store, `cache get` writes the same values back.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let at = dir.join(&key[..2]).join(format!("{key}.splc"));
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::copy(&reference, &at).unwrap();
+    let back = tmp.path().join("back.raw");
+    let out = spicelab(&dir, &["cache", "get", &key, "-o", back.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b = RawFile::open(&back).and_then(|r| r.read_all()).unwrap();
+    for (x, y) in a.plots[0].columns.iter().zip(&b.plots[0].columns) {
+        assert_eq!(bits(x), bits(y));
+    }
+    let v: Value =
+        serde_json::from_slice(&spicelab(&dir, &["cache", "stats", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (v["entries"].as_u64(), v["other_versions"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(v["raw_bytes"], 249 * 4 * 8);
+}
+
+fn lt_plot(flags: &str, double: bool, n: usize, starts: Vec<u64>) -> waveform::Plot {
+    use waveform::{Flags, Plot, PlotHeader, Steps, Variable};
+    let t: Vec<f64> = (0..n)
+        .map(|i| (i % (n / starts.len().max(1))) as f64 * 1e-6)
+        .collect();
+    let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.05).sin()).collect();
+    let c: Vec<f32> = (0..n).map(|i| i as f32 * 1e-3 - 0.5).collect();
+    Plot {
+        header: PlotHeader {
+            title: "* lt".into(),
+            date: "Mon Jan  5 10:00:00 2026".into(),
+            plotname: "Transient Analysis".into(),
+            flags: Flags::parse(flags),
+            n_points: n as u64,
+            variables: vec![
+                Variable::new(0, "time", "time"),
+                Variable::new(1, "V(out)", "voltage"),
+                Variable::new(2, "I(R1)", "device_current"),
+            ],
+            ..PlotHeader::default()
+        },
+        columns: vec![
+            Column::F64(t),
+            Column::F64(v),
+            if double {
+                Column::F64(c.iter().map(|&x| f64::from(x)).collect())
+            } else {
+                Column::F32(c)
+            },
+        ],
+        steps: Steps {
+            total: n as u64,
+            starts,
+            params: Vec::new(),
+        },
+    }
+}
+
+/// LTspice layouts survive `cache put` then `cache get`: the fastaccess and
+/// double flags, the stored types, the steps and their parameters (from
+/// the `.log`, written back beside the output), every value.
+#[test]
+fn ltspice_layouts_and_step_parameters_survive_put_and_get() {
+    use raw_stream::RawFormat;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let cases = [
+        (
+            "fast.raw",
+            RawFormat::LtspiceFastAccess,
+            lt_plot("real forward", false, 300, vec![0]),
+            None,
+        ),
+        (
+            "double.raw",
+            RawFormat::LtspiceBinary,
+            lt_plot("real forward", true, 300, vec![0]),
+            None,
+        ),
+        (
+            "step.raw",
+            RawFormat::LtspiceBinary,
+            lt_plot("real forward stepped", false, 300, vec![0, 100, 200]),
+            Some(".step r1=1k vin=1\n.step r1=2.2k vin=1\n.step r1=4.7k vin=-2.5e-3\n"),
+        ),
+    ];
+    for (name, fmt, plot, log) in cases {
+        let src = tmp.path().join(name);
+        raw_stream::write_file(&src, fmt, &[plot]).unwrap();
+        if let Some(l) = log {
+            std::fs::write(src.with_extension("log"), format!("Circuit: * lt\n\n{l}")).unwrap();
+        }
+        let out = spicelab(&dir, &["cache", "put", src.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let back = tmp.path().join(format!("back_{name}"));
+        let out = spicelab(
+            &dir,
+            &["cache", "get", &key, "-o", back.to_str().unwrap(), "--json"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let a = RawFile::open(&src).unwrap();
+        let b = RawFile::open(&back).unwrap();
+        let (pa, pb) = (a.plot(0).unwrap(), b.plot(0).unwrap());
+        let (ha, hb) = (pa.header(), pb.header());
+        assert_eq!(ha.flags.fastaccess, hb.flags.fastaccess, "{name}");
+        assert_eq!(ha.flags.double, hb.flags.double, "{name}");
+        assert_eq!(ha.flags.stepped, hb.flags.stepped, "{name}");
+        assert_eq!(pa.info().layout.stored, pb.info().layout.stored, "{name}");
+        assert_eq!(*pa.steps().unwrap(), *pb.steps().unwrap(), "{name}");
+        if log.is_some() {
+            let p = pb.steps().unwrap().params.clone();
+            assert_eq!(p.len(), 3, "{name}");
+            assert_eq!(
+                p[1],
+                vec![("r1".to_string(), 2200.0), ("vin".to_string(), 1.0)]
+            );
+            assert_eq!(p[2][1].1, -2.5e-3);
+        }
+        let (ra, rb) = (a.read_all().unwrap(), b.read_all().unwrap());
+        for (x, y) in ra.plots[0].columns.iter().zip(&rb.plots[0].columns) {
+            assert_eq!(bits(x), bits(y), "{name}");
+        }
+        // Same layout, same writer: the same bytes.
+        assert_eq!(
+            std::fs::read(&src).unwrap(),
+            std::fs::read(&back).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// An entry path that is a FIFO, or a symlink to /dev/zero: `cache get`
+/// refuses it at once, saying what it found.
+#[cfg(unix)]
+#[test]
+fn cache_get_refuses_a_fifo_and_dev_zero_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let key = cache_zstd::key_of(b"not a file");
+    let at = dir.join(&key[..2]).join(format!("{key}.splc"));
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    assert!(Command::new("mkfifo").arg(&at).status().unwrap().success());
+    let back = tmp.path().join("back.raw");
+    for found in ["FIFO", "character device"] {
+        let t = std::time::Instant::now();
+        let out = spicelab(&dir, &["cache", "get", &key, "-o", back.to_str().unwrap()]);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            t.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(found) && err.contains("not a regular file"),
+            "{err}"
+        );
+        assert!(!back.exists());
+        std::fs::remove_file(&at).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &at).unwrap();
+    }
+}

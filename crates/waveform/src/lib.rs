@@ -198,21 +198,35 @@ pub enum VarKind {
 impl VarKind {
     /// Classifies a type word of a `Variables:` line.
     pub fn from_type_name(t: &str) -> VarKind {
-        match t.to_ascii_lowercase().as_str() {
-            "time" => VarKind::Time,
-            "frequency" => VarKind::Frequency,
-            "voltage" => VarKind::Voltage,
-            "current" | "device_current" => VarKind::Current,
-            "device_voltage" => VarKind::Voltage,
-            "voltage-density" | "noise" | "v/sqrt(hz)" => VarKind::VoltageDensity,
-            "current-density" | "a/sqrt(hz)" => VarKind::CurrentDensity,
-            "impedance" => VarKind::Impedance,
-            "gain" | "transfer" => VarKind::Gain,
-            "temp-sweep" | "temperature" | "temp" => VarKind::Temperature,
-            "power" => VarKind::Power,
-            "parameter" => VarKind::Parameter,
-            _ => VarKind::Other,
-        }
+        // Case-insensitive, without allocating (called per variable on
+        // every header parse and cache decode).
+        const NAMES: [(&str, VarKind); 20] = [
+            ("time", VarKind::Time),
+            ("frequency", VarKind::Frequency),
+            ("voltage", VarKind::Voltage),
+            ("current", VarKind::Current),
+            ("device_current", VarKind::Current),
+            ("device_voltage", VarKind::Voltage),
+            ("voltage-density", VarKind::VoltageDensity),
+            ("noise", VarKind::VoltageDensity),
+            ("v/sqrt(hz)", VarKind::VoltageDensity),
+            ("current-density", VarKind::CurrentDensity),
+            ("a/sqrt(hz)", VarKind::CurrentDensity),
+            ("impedance", VarKind::Impedance),
+            ("gain", VarKind::Gain),
+            ("transfer", VarKind::Gain),
+            ("temp-sweep", VarKind::Temperature),
+            ("temperature", VarKind::Temperature),
+            ("temp", VarKind::Temperature),
+            ("power", VarKind::Power),
+            ("other", VarKind::Other),
+            ("parameter", VarKind::Parameter),
+        ];
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(t))
+            .map(|(_, k)| k.clone())
+            .unwrap_or(VarKind::Other)
     }
 
     /// The kind's name as reported by `info --json`.
@@ -639,6 +653,71 @@ impl Plot {
     }
 }
 
+/// The value of a job parameter: a number (`r1 = 1k` is 1000) or a text
+/// (a corner name such as `tt`, a model file).
+///
+/// ```
+/// use waveform::ParamValue;
+/// assert_eq!(ParamValue::Number(1e3).to_string(), "1000");
+/// assert_eq!(ParamValue::from("ss").to_string(), "ss");
+/// assert_eq!(ParamValue::Number(2.5e-9).as_f64(), Some(2.5e-9));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    /// A number.
+    Number(f64),
+    /// A text.
+    Text(String),
+}
+
+impl ParamValue {
+    /// The number, when it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            ParamValue::Number(x) => Some(*x),
+            ParamValue::Text(_) => None,
+        }
+    }
+
+    /// The text, when it is one.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            ParamValue::Number(_) => None,
+            ParamValue::Text(s) => Some(s),
+        }
+    }
+}
+
+/// A number prints as Rust prints an f64 (the shortest text that reads back
+/// to the same value); a text as it is.
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Number(x) => write!(f, "{x}"),
+            ParamValue::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<f64> for ParamValue {
+    fn from(x: f64) -> Self {
+        ParamValue::Number(x)
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(s: &str) -> Self {
+        ParamValue::Text(s.to_string())
+    }
+}
+
+impl From<String> for ParamValue {
+    fn from(s: String) -> Self {
+        ParamValue::Text(s)
+    }
+}
+
 /// A whole simulation result in memory: the plots of one RAW file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SimResult {
@@ -722,6 +801,23 @@ mod tests {
         assert!(!nan.same_bits(&other_nan));
         assert!(!Column::F64(vec![0.0]).same_bits(&Column::F64(vec![-0.0])));
         assert!(!Column::F32(vec![1.0]).same_bits(&Column::F64(vec![1.0])));
+    }
+
+    #[test]
+    fn param_values() {
+        let n = ParamValue::Number(-1.5e-12);
+        assert_eq!(n.to_string(), "-0.0000000000015");
+        assert_eq!(n.to_string().parse::<f64>().ok(), n.as_f64());
+        assert_eq!(n.as_text(), None);
+        let t = ParamValue::from("ff_hot");
+        assert_eq!((t.as_text(), t.as_f64()), (Some("ff_hot"), None));
+        assert_eq!(serde_json::to_string(&t).unwrap_or_default(), "\"ff_hot\"");
+        assert_eq!(
+            serde_json::to_string(&ParamValue::from(1e3)).unwrap_or_default(),
+            "1000.0"
+        );
+        let back: Vec<ParamValue> = serde_json::from_str("[2.5, \"tt\"]").unwrap_or_default();
+        assert_eq!(back, vec![ParamValue::Number(2.5), ParamValue::from("tt")]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! bitwise comparison.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use cache_zstd::{Entry, JobMeta};
+use cache_zstd::{Entry, JobMeta, ParamValue};
 use waveform::{Column, Complex32, Complex64, Plot, PlotHeader, SimResult, Steps, Variable};
 
 /// splitmix64.
@@ -110,10 +110,13 @@ pub fn make_entry(seed: u64, n: usize) -> Entry {
         },
         meta: JobMeta {
             params: vec![
-                ("seed".into(), seed.to_string()),
-                ("n".into(), n.to_string()),
+                ("seed".into(), ParamValue::Number(seed as f64)),
+                ("n".into(), ParamValue::Number(n as f64)),
+                ("corner".into(), ParamValue::from("tt")),
             ],
-            simulator_version: "ngspice-44".into(),
+            simulator: "ngspice".into(),
+            simulator_version: "44".into(),
+            wall_s: 0.25 + seed as f64,
             log_tail: format!("run {seed} done\n"),
             ..JobMeta::default()
         },
@@ -127,7 +130,8 @@ pub fn self_consistent(e: &Entry) -> bool {
             .params
             .iter()
             .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.parse::<u64>().ok())
+            .and_then(|(_, v)| v.as_f64())
+            .map(|x| x as u64)
     };
     match (get("seed"), get("n")) {
         (Some(seed), Some(n)) => same_bits(e, &make_entry(seed, n as usize)),

@@ -1,0 +1,411 @@
+//! One block (row group): a run of points of one plot, every column's slice
+//! of it coded together.
+//!
+//! ```text
+//! block   header length (varint) | header (BlockHeader record)
+//!         | shared zstd frame: the transformed, byte-shuffled slices of
+//!           every column not coded with pco, column after column
+//!         | pco parts, one per pco-coded column, in column order
+//! ```
+//!
+//! Each column's slice is turned into a stream of bit patterns and coded by
+//! the codec functions of [`crate::codec`] (one call per column and block);
+//! the codec and shift are chosen per block and column and recorded in the
+//! block's header.
+
+use crate::codec::{self, Codec, Stream};
+use crate::options::{EncodeOptions, MAX_BLOCK_BYTES};
+use crate::tlv::{get_varint, put_varint, WireError};
+use crate::wire::{decode_block_header, encode_block_header, BlockHeader, ColumnCoding};
+use waveform::{Column, Complex32, Complex64, ValueType};
+
+/// A borrowed run of one column's values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ColRef<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    C32(&'a [Complex32]),
+    C64(&'a [Complex64]),
+}
+
+impl<'a> ColRef<'a> {
+    /// Values `range` of `c` (the caller keeps the range inside the column).
+    pub(crate) fn of(c: &'a Column, range: std::ops::Range<usize>) -> ColRef<'a> {
+        match c {
+            Column::F32(v) => ColRef::F32(&v[range]),
+            Column::F64(v) => ColRef::F64(&v[range]),
+            Column::C32(v) => ColRef::C32(&v[range]),
+            Column::C64(v) => ColRef::C64(&v[range]),
+        }
+    }
+
+    fn stream(self) -> Stream {
+        match self {
+            ColRef::F32(v) => Stream::W32(v.iter().map(|x| x.to_bits()).collect()),
+            ColRef::F64(v) => Stream::W64(v.iter().map(|x| x.to_bits()).collect()),
+            ColRef::C32(v) => Stream::W32(
+                v.iter()
+                    .map(|z| z.re.to_bits())
+                    .chain(v.iter().map(|z| z.im.to_bits()))
+                    .collect(),
+            ),
+            ColRef::C64(v) => Stream::W64(
+                v.iter()
+                    .map(|z| z.re.to_bits())
+                    .chain(v.iter().map(|z| z.im.to_bits()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Bytes of one part (a real value, or one of the two of a complex value).
+pub(crate) fn part_width(t: ValueType) -> usize {
+    match t {
+        ValueType::F32 | ValueType::C32 => 4,
+        ValueType::F64 | ValueType::C64 => 8,
+    }
+}
+
+pub(crate) fn stream_column(t: ValueType, s: Stream, n: usize) -> Option<Column> {
+    Some(match (t, s) {
+        (ValueType::F32, Stream::W32(v)) => {
+            Column::F32(v.into_iter().map(f32::from_bits).collect())
+        }
+        (ValueType::F64, Stream::W64(v)) => {
+            Column::F64(v.into_iter().map(f64::from_bits).collect())
+        }
+        (ValueType::C32, Stream::W32(v)) => {
+            let (re, im) = v.split_at(n.min(v.len()));
+            Column::C32(
+                re.iter()
+                    .zip(im)
+                    .map(|(&r, &i)| Complex32 {
+                        re: f32::from_bits(r),
+                        im: f32::from_bits(i),
+                    })
+                    .collect(),
+            )
+        }
+        (ValueType::C64, Stream::W64(v)) => {
+            let (re, im) = v.split_at(n.min(v.len()));
+            Column::C64(
+                re.iter()
+                    .zip(im)
+                    .map(|(&r, &i)| Complex64 {
+                        re: f64::from_bits(r),
+                        im: f64::from_bits(i),
+                    })
+                    .collect(),
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// What encoding a block produced.
+#[derive(Debug)]
+pub(crate) struct EncodedBlock {
+    /// The block's bytes.
+    pub bytes: Vec<u8>,
+    /// The codec of each column.
+    pub codecs: Vec<Codec>,
+}
+
+/// Encodes one block: the same run of points of every column (`cols`). `scale` is true when column 0 is the plot's scale (never
+/// quantised).
+pub(crate) fn encode_block(
+    cols: &[ColRef<'_>],
+    scale: bool,
+    opts: &EncodeOptions,
+) -> Result<EncodedBlock, String> {
+    let mut header = BlockHeader {
+        shared_len: 0,
+        columns: Vec::with_capacity(cols.len()),
+    };
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut shared = codec::take_pre_buf();
+    shared.clear();
+    for (ci, col) in cols.iter().enumerate() {
+        let mut stream = col.stream();
+        let quantized = match opts.precision {
+            Some(p) if !(scale && ci == 0) => {
+                codec::quantize(&mut stream, p);
+                true
+            }
+            _ => false,
+        };
+        let (c, shift) = codec::choose(opts.codecs, &stream);
+        let mut part_len = 0;
+        if c == Codec::Pco {
+            let part = codec::pco_encode(&stream, opts.pco_level)
+                .map_err(|e| format!("column {ci}: {e}"))?;
+            part_len = part.len() as u64;
+            parts.push(part);
+        } else {
+            let at = shared.len();
+            shared.resize(at + stream.len() * stream.width(), 0);
+            codec::pre_zstd_stream(c, shift, &stream, &mut shared[at..]);
+        }
+        header.columns.push(ColumnCoding {
+            codec: c,
+            shift: shift as u8,
+            quantized,
+            part_len,
+        });
+    }
+    let frame = if shared.is_empty() {
+        Vec::new()
+    } else {
+        codec::zstd_compress(&shared, opts.zstd_level).map_err(|e| format!("zstd: {e}"))?
+    };
+    codec::put_pre_buf(shared);
+    header.shared_len = frame.len() as u64;
+    let head = encode_block_header(&header);
+    let total = 10 + head.len() + frame.len() + parts.iter().map(Vec::len).sum::<usize>();
+    let mut bytes = Vec::with_capacity(total);
+    put_varint(&mut bytes, head.len() as u64);
+    bytes.extend_from_slice(&head);
+    bytes.extend_from_slice(&frame);
+    for p in &parts {
+        bytes.extend_from_slice(p);
+    }
+    Ok(EncodedBlock {
+        codecs: header.columns.iter().map(|c| c.codec).collect(),
+        bytes,
+    })
+}
+
+/// A block decoded: one column per variable, and the codecs it used.
+#[derive(Debug)]
+pub(crate) struct DecodedBlock {
+    pub columns: Vec<Column>,
+    pub codecs: Vec<Codec>,
+}
+
+/// Decodes a block of `points` points of columns of `types`, whose bytes
+/// (already checked against their tag) start at absolute offset `base`.
+/// `lossy`: the entry carries a precision bound (columns may be quantised).
+///
+/// Everything is checked before anything sized by the block is allocated:
+/// the decoded size (`points` x the point size) against
+/// [`MAX_BLOCK_BYTES`], and every length of the header against the block.
+pub(crate) fn decode_block(
+    bytes: &[u8],
+    base: u64,
+    types: &[ValueType],
+    points: usize,
+    lossy: bool,
+) -> Result<DecodedBlock, WireError> {
+    let corrupt = |at: usize, what: String| WireError::corrupt(base + at as u64, what);
+    let point_bytes: usize = types.iter().map(|t| t.size()).sum();
+    match points.checked_mul(point_bytes) {
+        Some(b) if b <= MAX_BLOCK_BYTES => {}
+        _ => {
+            return Err(corrupt(
+                0,
+                format!(
+                "block of {points} points of {point_bytes} bytes exceeds {MAX_BLOCK_BYTES} bytes"
+            ),
+            ))
+        }
+    }
+    let (head_len, n) =
+        get_varint(bytes).ok_or_else(|| corrupt(0, "bad block header length".into()))?;
+    let head_end = usize::try_from(head_len)
+        .ok()
+        .and_then(|l| l.checked_add(n))
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| {
+            corrupt(
+                0,
+                format!(
+                    "block header of {head_len} bytes runs past the block ({})",
+                    bytes.len()
+                ),
+            )
+        })?;
+    let header = decode_block_header(&bytes[n..head_end], base + n as u64)?;
+    if header.columns.len() != types.len() {
+        return Err(corrupt(
+            n,
+            format!(
+                "{} column records for {} columns",
+                header.columns.len(),
+                types.len()
+            ),
+        ));
+    }
+    // Lengths: the shared frame, then the pco parts, fill the block exactly.
+    let mut at = head_end as u64;
+    let shared_end = at
+        .checked_add(header.shared_len)
+        .filter(|&e| e <= bytes.len() as u64)
+        .ok_or_else(|| corrupt(n, "shared frame runs past the block".into()))?;
+    at = shared_end;
+    let mut shared_raw = 0usize;
+    let mut part_at = Vec::with_capacity(types.len());
+    for (ci, (c, &t)) in header.columns.iter().zip(types).enumerate() {
+        let what = |s: &str| corrupt(n, format!("column {ci}: {s}"));
+        if !c.codec.is_valid() {
+            return Err(what("invalid codec"));
+        }
+        if !codec::shift_is_valid(c.codec, u32::from(c.shift), part_width(t)) {
+            return Err(what(&format!(
+                "shift {} is not valid for {:?}",
+                c.shift, c.codec
+            )));
+        }
+        if c.quantized && !lossy {
+            return Err(what("quantised without a precision bound"));
+        }
+        if c.codec == Codec::Pco {
+            let end = at
+                .checked_add(c.part_len)
+                .filter(|&e| e <= bytes.len() as u64)
+                .ok_or_else(|| what("pco part runs past the block"))?;
+            part_at.push((at as usize, end as usize));
+            at = end;
+        } else {
+            if c.part_len != 0 {
+                return Err(what("a column of the shared frame has a part of its own"));
+            }
+            // points * size <= MAX_BLOCK_BYTES was checked above.
+            shared_raw += points * t.size();
+            part_at.push((0, 0));
+        }
+    }
+    if at != bytes.len() as u64 {
+        return Err(corrupt(
+            at as usize,
+            format!(
+                "{} bytes after the last part of the block",
+                bytes.len() as u64 - at
+            ),
+        ));
+    }
+    if (shared_raw == 0) != (header.shared_len == 0) {
+        return Err(corrupt(
+            head_end,
+            format!(
+                "shared frame of {} bytes for {shared_raw} bytes of columns",
+                header.shared_len
+            ),
+        ));
+    }
+    let frame = &bytes[head_end..shared_end as usize];
+    let build = |shared: &[u8]| -> Result<Vec<Column>, WireError> {
+        let mut out = Vec::with_capacity(types.len());
+        let mut sat = 0usize;
+        for (ci, ((c, &t), &(pa, pb))) in header.columns.iter().zip(types).zip(&part_at).enumerate()
+        {
+            let width = part_width(t);
+            let parts = if t.is_complex() { 2 * points } else { points };
+            let (stream, off) = if c.codec == Codec::Pco {
+                (codec::pco_decode(&bytes[pa..pb], width, parts), pa)
+            } else {
+                let len = points * t.size();
+                let piece = shared.get(sat..sat + len).unwrap_or(&[]);
+                sat += len;
+                (
+                    codec::post_zstd_stream(c.codec, u32::from(c.shift), piece, width, parts),
+                    head_end,
+                )
+            };
+            let stream = stream.map_err(|e| corrupt(off, format!("column {ci}: {e}")))?;
+            let col = stream_column(t, stream, points).ok_or_else(|| {
+                corrupt(
+                    off,
+                    format!("column {ci}: stream width does not match its type"),
+                )
+            })?;
+            out.push(col);
+        }
+        Ok(out)
+    };
+    let columns = if shared_raw == 0 {
+        build(&[])?
+    } else {
+        codec::zstd_decompress_with(frame, shared_raw, build)
+            .map_err(|e| corrupt(head_end, format!("shared frame: {e}")))??
+    };
+    Ok(DecodedBlock {
+        columns,
+        codecs: header.columns.iter().map(|c| c.codec).collect(),
+    })
+}
+
+thread_local! {
+    /// A zstd decompression context per thread (creating one costs more
+    /// than decoding a small footer).
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Decompresses a zstd frame that must decode to exactly `len` bytes, into
+/// a buffer reserved fallibly (for the footer and the v3 decoder).
+pub(crate) fn zstd_exact(frame: &[u8], len: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)
+        .map_err(|e| format!("cannot reserve {len} bytes: {e}"))?;
+    let got = DCTX.with(|cell| -> Result<usize, String> {
+        let mut slot = cell.try_borrow_mut().map_err(|e| format!("zstd: {e}"))?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?);
+        }
+        match slot.as_mut() {
+            // Writes at most out.capacity() bytes.
+            Some(d) => d
+                .decompress_to_buffer(frame, &mut out)
+                .map_err(|e| format!("zstd: {e}")),
+            None => Err("zstd: no context".into()),
+        }
+    })?;
+    if got != len || out.len() != len {
+        return Err(format!("zstd frame decodes to {got} bytes, {len} declared"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_round_trip_and_reject_bad_lengths() {
+        let a: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.01).sin()).collect();
+        let b: Vec<Complex32> = (0..1000)
+            .map(|i| Complex32 {
+                re: i as f32,
+                im: -1.0,
+            })
+            .collect();
+        let cols = [ColRef::F64(&a), ColRef::C32(&b)];
+        let types = [ValueType::F64, ValueType::C32];
+        for codecs in [
+            crate::CodecChoice::Auto,
+            crate::CodecChoice::Fixed(Codec::Pco),
+        ] {
+            let opts = EncodeOptions {
+                codecs,
+                ..EncodeOptions::default()
+            };
+            let e = encode_block(&cols, true, &opts).unwrap();
+            let d = decode_block(&e.bytes, 0, &types, 1000, false).unwrap();
+            assert_eq!(d.columns[0], Column::F64(a.clone()));
+            assert_eq!(d.columns[1], Column::C32(b.clone()));
+            assert_eq!(d.codecs, e.codecs);
+            // Wrong point counts, a cut block, an oversized declaration.
+            assert!(decode_block(&e.bytes, 0, &types, 999, false).is_err());
+            assert!(decode_block(&e.bytes[..e.bytes.len() - 1], 0, &types, 1000, false).is_err());
+            let err = decode_block(&e.bytes, 0, &types, usize::MAX / 2, false).unwrap_err();
+            assert!(err.what.contains("exceeds"), "{err}");
+        }
+        assert!(zstd_exact(&codec::zstd_compress(b"abc", 3).unwrap(), 4).is_err());
+        assert_eq!(
+            zstd_exact(&codec::zstd_compress(b"abc", 3).unwrap(), 3).unwrap(),
+            b"abc"
+        );
+    }
+}
