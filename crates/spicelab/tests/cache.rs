@@ -399,3 +399,37 @@ fn cache_get_refuses_a_fifo_and_dev_zero_at_once() {
         std::os::unix::fs::symlink("/dev/zero", &at).unwrap();
     }
 }
+
+/// An entry of a newer format version: `get` is a miss (exit 2) that leaves
+/// it in place; `stats` and `verify` count it as another version.
+#[test]
+fn entries_of_other_versions_are_kept_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let src = fixture("ng39_rc_tran.raw");
+    let out = spicelab(&dir, &["cache", "put", src.to_str().unwrap()]);
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let path = dir.join(&key[..2]).join(format!("{key}.splc"));
+    let mut b = std::fs::read(&path).unwrap();
+    b[4..6].copy_from_slice(&(cache_zstd::FORMAT_VERSION + 1).to_le_bytes());
+    std::fs::write(&path, &b).unwrap();
+    let back = tmp.path().join("back.raw");
+    let out = spicelab(&dir, &["cache", "get", &key, "-o", back.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("format version 5"));
+    assert!(path.exists() && !back.exists());
+    let v: Value =
+        serde_json::from_slice(&spicelab(&dir, &["cache", "stats", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (v["entries"].as_u64(), v["other_versions"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let out = spicelab(&dir, &["cache", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "another version is not corrupt");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["other_versions"].as_u64(), v["ok"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert!(path.exists());
+}
