@@ -495,6 +495,14 @@ impl ResultCache for DiskStore {
         let path = self.path_of(key)?;
         let shard = self.dir.join(&key[..2]);
         fs::create_dir_all(&shard).map_err(|e| CacheError::io(&shard, e))?;
+        // The store owns its entry paths: whatever is there that is not a
+        // regular file (a FIFO, a symlink, a device node) is removed, never
+        // written through, as `outfile` would do for an output a user named.
+        if let Ok(md) = fs::symlink_metadata(&path) {
+            if !md.file_type().is_file() {
+                fs::remove_file(&path).map_err(|e| CacheError::io(&path, e))?;
+            }
+        }
         // temporary file in the shard, fsync, rename, fsync of the shard
         outfile::Options::new()
             .temp_prefix(TMP_PREFIX)
