@@ -299,7 +299,9 @@ impl DiskStore {
             r.checked += 1;
             match decode_entry(&bytes, &e.key, self.secret()) {
                 Ok(_) => r.ok += 1,
-                Err(CacheError::UnsupportedVersion { .. }) => r.skipped.push(e.path),
+                Err(
+                    CacheError::UnsupportedVersion { .. } | CacheError::DictionaryMissing { .. },
+                ) => r.skipped.push(e.path),
                 Err(err) => {
                     tracing::warn!(path = %e.path.display(), error = %err, "corrupt cache entry removed");
                     Self::remove_if_same(&e.path, &f);
@@ -387,6 +389,10 @@ impl ResultCache for DiskStore {
             }
             Err(err @ CacheError::UnsupportedVersion { .. }) => {
                 tracing::warn!(path = %path.display(), error = %err, "cache entry of another format version: miss");
+                Ok(None)
+            }
+            Err(err @ CacheError::DictionaryMissing { .. }) => {
+                tracing::warn!(path = %path.display(), error = %err, "cache entry needs a campaign dictionary: miss");
                 Ok(None)
             }
             Err(err) if err.is_bad_entry() => {

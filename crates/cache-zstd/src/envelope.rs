@@ -8,6 +8,7 @@
 //! trailer: xxh3-128 (16 bytes, LE) of everything before, or HMAC-SHA256 (32 bytes)
 //! ```
 
+use crate::codec::dict::{frame_content_size, id_hex, Dictionary};
 use crate::codec::{self, Codec, CodecChoice, Stream};
 use crate::error::{CacheError, Result};
 use crate::key::check_key;
@@ -25,7 +26,13 @@ pub const FORMAT_VERSION: u16 = 3;
 pub const FLAG_HMAC: u16 = 1;
 /// Flag: some columns were quantised to a precision bound.
 pub const FLAG_LOSSY: u16 = 2;
-const KNOWN_FLAGS: u16 = FLAG_HMAC | FLAG_LOSSY;
+/// Flag: the meta and the shared frame are zstd frames coded with a
+/// campaign dictionary, whose id ([`DICT_ID_LEN`] bytes, the sha256 of the
+/// dictionary) follows the header, before the meta.
+pub const FLAG_DICT: u16 = 4;
+const KNOWN_FLAGS: u16 = FLAG_HMAC | FLAG_LOSSY | FLAG_DICT;
+/// Bytes of the dictionary id of an entry with [`FLAG_DICT`].
+pub const DICT_ID_LEN: usize = 32;
 /// Bytes before the meta.
 pub const HEADER_LEN: usize = 12;
 const CHECKSUM_LEN: usize = 16;
@@ -131,6 +138,11 @@ pub struct EncodeOptions {
     pub precision: Option<f64>,
     /// When set, the trailer is an HMAC-SHA256 keyed by this secret.
     pub secret: Option<Secret>,
+    /// When set, the meta and the shared frame are compressed with this
+    /// campaign dictionary and the entry records its id ([`FLAG_DICT`]):
+    /// only a reader given the same dictionary decodes it
+    /// ([`decode_entry_with`]).
+    pub dictionary: Option<Dictionary>,
 }
 
 impl Default for EncodeOptions {
@@ -141,6 +153,7 @@ impl Default for EncodeOptions {
             codecs: CodecChoice::Auto,
             precision: None,
             secret: None,
+            dictionary: None,
         }
     }
 }
@@ -394,21 +407,34 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
         let n = plot.len();
         let has_scale = plot.header.has_scale();
         let mut columns = Vec::with_capacity(plot.columns.len());
+        // The plot's streams first: the codec choice compares columns.
+        let mut streams = Vec::with_capacity(plot.columns.len());
+        let mut quantized = Vec::with_capacity(plot.columns.len());
         for (ci, col) in plot.columns.iter().enumerate() {
             let mut stream = column_stream(col);
-            let quantized = match opts.precision {
+            quantized.push(match opts.precision {
                 Some(p) if !(has_scale && ci == 0) => {
                     codec::quantize(&mut stream, p);
                     lossy = true;
                     true
                 }
                 _ => false,
-            };
-            let (c, shift) = codec::choose(opts.codecs, &stream);
+            });
+            streams.push(stream);
+        }
+        let choices = codec::choose_columns(opts.codecs, &streams, opts.pco_level)
+            .map_err(|e| enc_err(format!("plot {pi}: {e}")))?;
+        for (ci, ((col, stream), choice)) in
+            plot.columns.iter().zip(&streams).zip(choices).enumerate()
+        {
+            let codec::Choice {
+                codec: c,
+                shift,
+                pco_block,
+            } = choice;
+            let quantized = quantized[ci];
             let raw_len = (stream.len() * stream.width()) as u64;
-            let (compressed_len, block_len) = if c == Codec::Pco {
-                let mut block = codec::pco_encode(&stream, opts.pco_level)
-                    .map_err(|e| enc_err(format!("plot {pi} column {ci}: {e}")))?;
+            let (compressed_len, block_len) = if let Some(mut block) = pco_block {
                 let compressed_len = block.len() as u64;
                 pad(&mut block, raw_len);
                 let block_len = block.len() as u64;
@@ -417,7 +443,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
             } else {
                 let at = shared.len();
                 shared.resize(at + raw_len as usize, 0);
-                codec::pre_zstd_stream(c, shift, &stream, &mut shared[at..]);
+                codec::pre_zstd_stream(c, shift, stream, &mut shared[at..]);
                 (0, 0)
             };
             columns.push(ColumnMeta {
@@ -441,8 +467,11 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
     let mut shared_block = if shared.is_empty() {
         Vec::new()
     } else {
-        codec::zstd_compress(&shared, opts.zstd_level)
-            .map_err(|e| enc_err(format!("shared frame: {e}")))?
+        match &opts.dictionary {
+            Some(d) => d.compress_frame(&shared, opts.zstd_level),
+            None => codec::zstd_compress(&shared, opts.zstd_level),
+        }
+        .map_err(|e| enc_err(format!("shared frame: {e}")))?
     };
     codec::put_pre_buf(shared);
     let shared_compressed = shared_block.len() as u64;
@@ -468,6 +497,9 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
     if lossy {
         flags |= FLAG_LOSSY;
     }
+    if opts.dictionary.is_some() {
+        flags |= FLAG_DICT;
+    }
     let body: usize = shared_block.len() + blocks.iter().map(Vec::len).sum::<usize>();
     // The meta is serialised in place, its length patched in after.
     let mut out = Vec::with_capacity(HEADER_LEN + 1024 + body + HMAC_LEN);
@@ -475,9 +507,23 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
-    let mut out = postcard::to_extend(&meta, out).map_err(|e| enc_err(format!("meta: {e}")))?;
+    let (mut out, meta_start) = match &opts.dictionary {
+        None => (
+            postcard::to_extend(&meta, out).map_err(|e| enc_err(format!("meta: {e}")))?,
+            HEADER_LEN,
+        ),
+        Some(d) => {
+            out.extend_from_slice(d.id());
+            let raw = postcard::to_allocvec(&meta).map_err(|e| enc_err(format!("meta: {e}")))?;
+            let frame = d
+                .compress_frame(&raw, opts.zstd_level)
+                .map_err(|e| enc_err(format!("meta: {e}")))?;
+            out.extend_from_slice(&frame);
+            (out, HEADER_LEN + DICT_ID_LEN)
+        }
+    };
     let meta_len =
-        u32::try_from(out.len() - HEADER_LEN).map_err(|_| enc_err("meta over 4 GiB".into()))?;
+        u32::try_from(out.len() - meta_start).map_err(|_| enc_err("meta over 4 GiB".into()))?;
     out[8..12].copy_from_slice(&meta_len.to_le_bytes());
     out.reserve(body + HMAC_LEN);
     out.extend_from_slice(&shared_block);
@@ -512,16 +558,47 @@ fn meta_len_at(head: &[u8]) -> usize {
 /// otherwise: another version's meta does not parse as this one's).
 /// Nothing else is checked: for reads that skip the trailer (store stats).
 pub(crate) fn header_meta_len(head: &[u8; HEADER_LEN]) -> Option<usize> {
-    (&head[..4] == MAGIC && u16_at(head, 4) == FORMAT_VERSION).then(|| meta_len_at(head))
+    // A dictionary entry's meta is a zstd frame: not readable without it.
+    (&head[..4] == MAGIC && u16_at(head, 4) == FORMAT_VERSION && u16_at(head, 6) & FLAG_DICT == 0)
+        .then(|| meta_len_at(head))
+}
+
+/// The id of the campaign dictionary an envelope needs ([`FLAG_DICT`]), or
+/// `None` (no dictionary, or not an envelope this build reads). Nothing
+/// is checked: for finding the dictionary before [`decode_entry_with`],
+/// which checks everything.
+pub fn entry_dictionary_id(bytes: &[u8]) -> Option<[u8; DICT_ID_LEN]> {
+    let head = bytes.get(..HEADER_LEN + DICT_ID_LEN)?;
+    if &head[..4] != MAGIC || u16_at(head, 4) != FORMAT_VERSION || u16_at(head, 6) & FLAG_DICT == 0
+    {
+        return None;
+    }
+    head[HEADER_LEN..].try_into().ok()
 }
 
 /// Checks the header and the trailer of an envelope and parses its meta,
 /// without decoding any column. Returns the meta and the offset of the
-/// first column block.
+/// first column block. An entry coded with a campaign dictionary is a
+/// [`CacheError::DictionaryMissing`] (see [`read_meta_with`]).
 pub fn read_meta(
     bytes: &[u8],
     key: &str,
     secret: Option<&Secret>,
+) -> Result<(EnvelopeMeta, usize)> {
+    read_meta_with(bytes, key, secret, None)
+}
+
+/// [`read_meta`] of an entry that may be coded with a campaign dictionary:
+/// one with [`FLAG_DICT`] needs `dictionary` to be the one whose id it
+/// records, else [`CacheError::DictionaryMissing`] names the id it needs
+/// (after the header and trailer checks: a corrupt entry is corrupt first).
+/// The meta frame's declared size is checked against the ratio bound
+/// before it is decoded.
+pub fn read_meta_with(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+    dictionary: Option<&Dictionary>,
 ) -> Result<(EnvelopeMeta, usize)> {
     let corrupt = |offset: usize, what: String| CacheError::Corrupt {
         key: key.to_string(),
@@ -555,15 +632,21 @@ pub fn read_meta(
     let hmac = flags & FLAG_HMAC != 0;
     let trailer_len = if hmac { HMAC_LEN } else { CHECKSUM_LEN };
     let meta_len = meta_len_at(bytes);
+    let meta_start = HEADER_LEN
+        + if flags & FLAG_DICT != 0 {
+            DICT_ID_LEN
+        } else {
+            0
+        };
     let Some(body_end) = bytes.len().checked_sub(trailer_len) else {
         return Err(corrupt(0, "shorter than its trailer".into()));
     };
-    if body_end < HEADER_LEN || meta_len > body_end - HEADER_LEN {
+    if body_end < meta_start || meta_len > body_end - meta_start {
         return Err(corrupt(
             8,
             format!(
                 "meta length {meta_len} exceeds the {} bytes left in the entry",
-                body_end.saturating_sub(HEADER_LEN)
+                body_end.saturating_sub(meta_start)
             ),
         ));
     }
@@ -605,16 +688,23 @@ pub fn read_meta(
             }
         }
     }
-    let meta_end = HEADER_LEN + meta_len;
-    let meta: EnvelopeMeta = match postcard::take_from_bytes(&bytes[HEADER_LEN..meta_end]) {
+    let meta_end = meta_start + meta_len;
+    let plain_meta;
+    let meta_bytes: &[u8] = if meta_start == HEADER_LEN {
+        &bytes[HEADER_LEN..meta_end]
+    } else {
+        plain_meta = dictionary_meta(bytes, key, meta_start, meta_end, dictionary)?;
+        &plain_meta
+    };
+    let meta: EnvelopeMeta = match postcard::take_from_bytes(meta_bytes) {
         Ok((m, [])) => m,
         Ok((_, rest)) => {
             return Err(corrupt(
-                meta_end - rest.len(),
+                meta_start + meta_bytes.len() - rest.len(),
                 format!("{} unread bytes at the end of the meta", rest.len()),
             ))
         }
-        Err(e) => return Err(corrupt(HEADER_LEN, format!("meta does not parse: {e}"))),
+        Err(e) => return Err(corrupt(meta_start, format!("meta does not parse: {e}"))),
     };
     if meta.key != key {
         return Err(corrupt(
@@ -747,15 +837,104 @@ pub fn read_meta(
     Ok((meta, meta_end))
 }
 
+/// What a campaign dictionary is trained on, from one envelope of the
+/// campaign coded without a dictionary: its meta bytes and the bytes its
+/// shared frame decodes to (the transformed columns). Pass the samples of
+/// a campaign's first entries (a few dozen) to [`crate::train_dictionary`].
+/// Checks the envelope as [`read_meta`] does.
+pub fn dictionary_samples(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+) -> Result<Vec<Vec<u8>>> {
+    check_key(key)?;
+    let (meta, meta_end) = read_meta(bytes, key, secret)?;
+    let mut out = vec![bytes[HEADER_LEN..meta_end].to_vec()];
+    let sh = &meta.shared;
+    if sh.raw_len > 0 {
+        let frame = &bytes[meta_end..meta_end + sh.compressed_len as usize];
+        let len = usize::try_from(sh.raw_len).map_err(|_| CacheError::Corrupt {
+            key: key.to_string(),
+            offset: meta_end as u64,
+            what: "shared frame does not fit in memory".into(),
+        })?;
+        let shared = codec::zstd_decompress_with(frame, len, <[u8]>::to_vec).map_err(|what| {
+            CacheError::Corrupt {
+                key: key.to_string(),
+                offset: meta_end as u64,
+                what: format!("shared frame: {what}"),
+            }
+        })?;
+        out.push(shared);
+    }
+    Ok(out)
+}
+
+/// The decompressed meta of a [`FLAG_DICT`] entry (trailer checked): the
+/// dictionary must be the one the entry names, and the frame's declared
+/// size must be within the ratio bound of its bytes.
+fn dictionary_meta(
+    bytes: &[u8],
+    key: &str,
+    meta_start: usize,
+    meta_end: usize,
+    dictionary: Option<&Dictionary>,
+) -> Result<Vec<u8>> {
+    let corrupt = |what: String| CacheError::Corrupt {
+        key: key.to_string(),
+        offset: meta_start as u64,
+        what,
+    };
+    let id = &bytes[HEADER_LEN..meta_start];
+    let d = match dictionary {
+        Some(d) if d.id()[..] == id[..] => d,
+        _ => {
+            let mut want = [0u8; DICT_ID_LEN];
+            want.copy_from_slice(id);
+            return Err(CacheError::DictionaryMissing {
+                key: key.to_string(),
+                id: id_hex(&want),
+            });
+        }
+    };
+    let frame = &bytes[meta_start..meta_end];
+    let bound = (frame.len() as u64)
+        .saturating_mul(MAX_RATIO)
+        .saturating_add(RATIO_SLACK);
+    let raw_len = frame_content_size(frame)
+        .filter(|&n| n <= bound)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| corrupt("the meta frame declares no plausible size".into()))?;
+    let mut out = Vec::new();
+    d.decompress_frame(frame, raw_len, &mut out)
+        .map_err(|e| corrupt(format!("meta: {e}")))?;
+    Ok(out)
+}
+
 /// Decodes envelope bytes stored under `key`.
 ///
 /// Checks, in order: header, trailer (checksum, or HMAC when `secret` is
 /// given; an entry whose authentication does not match the presence of a
 /// secret is rejected), meta, every length against the envelope size, then
-/// decodes the columns.
+/// decodes the columns. An entry coded with a campaign dictionary is a
+/// [`CacheError::DictionaryMissing`] (see [`decode_entry_with`]).
 pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<Entry> {
+    decode_entry_with(bytes, key, secret, None)
+}
+
+/// [`decode_entry`] of an entry that may be coded with a campaign
+/// dictionary (see [`read_meta_with`]): `dictionary` must be the one it
+/// names, else [`CacheError::DictionaryMissing`].
+pub fn decode_entry_with(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+    dictionary: Option<&Dictionary>,
+) -> Result<Entry> {
     check_key(key)?;
-    let (meta, meta_end) = read_meta(bytes, key, secret)?;
+    let (meta, meta_end) = read_meta_with(bytes, key, secret, dictionary)?;
+    // read_meta_with returned: a dictionary entry's dictionary is this one.
+    let dictionary = dictionary.filter(|_| u16_at(bytes, 6) & FLAG_DICT != 0);
     let sh = meta.shared.clone();
     let shared_block = &bytes[meta_end..meta_end + sh.compressed_len as usize];
     let shared_len = usize::try_from(sh.raw_len).map_err(|_| CacheError::Corrupt {
@@ -829,16 +1008,20 @@ pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<
         }
         Ok(plots)
     };
+    let shared_err = |what: String| CacheError::Corrupt {
+        key: key.to_string(),
+        offset: meta_end as u64,
+        what: format!("shared frame: {what}"),
+    };
     let plots = if shared_len == 0 {
         build(&[])?
+    } else if let Some(d) = dictionary {
+        let mut buf = Vec::new();
+        d.decompress_frame(shared_block, shared_len, &mut buf)
+            .map_err(shared_err)?;
+        build(&buf)?
     } else {
-        codec::zstd_decompress_with(shared_block, shared_len, build).map_err(|what| {
-            CacheError::Corrupt {
-                key: key.to_string(),
-                offset: meta_end as u64,
-                what: format!("shared frame: {what}"),
-            }
-        })??
+        codec::zstd_decompress_with(shared_block, shared_len, build).map_err(shared_err)??
     };
     Ok(Entry {
         result: SimResult {

@@ -53,14 +53,18 @@ mod envelope;
 mod error;
 mod key;
 
+pub use codec::dict::{
+    train_dictionary, Dictionary, DEFAULT_DICT_SIZE, DICT_FORMAT_VERSION, DICT_MAGIC, MAX_DICT_SIZE,
+};
 pub use codec::{Codec, CodecChoice, MAX_DELTA_ORDER};
 pub use disk::{
     default_dir, resolve_dir, DiskStore, GcReport, VerifyReport, ENTRY_EXT, ENV_CACHE_DIR,
 };
 pub use envelope::{
-    decode_entry, encode_entry, raw_column_bytes, read_meta, ColumnMeta, EncodeOptions, Entry,
-    EnvelopeMeta, JobMeta, JobStatus, PlotMeta, Secret, SharedBlock, FLAG_HMAC, FLAG_LOSSY,
-    FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id,
+    raw_column_bytes, read_meta, read_meta_with, ColumnMeta, EncodeOptions, Entry, EnvelopeMeta,
+    JobMeta, JobStatus, PlotMeta, Secret, SharedBlock, DICT_ID_LEN, FLAG_DICT, FLAG_HMAC,
+    FLAG_LOSSY, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_RATIO, RATIO_SLACK,
 };
 pub use error::{CacheError, Result};
 pub use key::{check_key, key_of, KEY_LEN};

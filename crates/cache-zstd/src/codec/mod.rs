@@ -12,19 +12,21 @@
 //! - [`choice`]: the per-column choice on a sample;
 //! - [`pco`](self::pco): pco blocks;
 //! - [`context`]: zstd contexts and buffers per thread;
+//! - [`dict`]: campaign dictionaries;
 //! - [`quant`]: the opt-in precision bound.
 
 mod choice;
 mod context;
+pub mod dict;
 mod pco;
 mod quant;
 mod shuffle;
 mod transform;
 mod word;
 
-pub(crate) use choice::choose;
+pub(crate) use choice::{choose_columns, Choice};
 pub(crate) use context::{put_pre_buf, take_pre_buf, zstd_compress, zstd_decompress_with};
-pub(crate) use pco::{pco_decode, pco_encode};
+pub(crate) use pco::pco_decode;
 pub(crate) use quant::quantize;
 pub(crate) use transform::{post_zstd_stream, pre_zstd_stream, shift_is_valid};
 

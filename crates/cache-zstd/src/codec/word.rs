@@ -4,6 +4,8 @@
 /// An integer word of a stream.
 pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     const BYTES: usize;
+    /// Mantissa bits of the float of this width (23, 52).
+    const MANT: u32;
     fn wsub(self, o: Self) -> Self;
     fn wadd(self, o: Self) -> Self;
     fn xor(self, o: Self) -> Self;
@@ -31,9 +33,10 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
 }
 
 macro_rules! word {
-    ($u:ty, $i:ty, $bits:expr) => {
+    ($u:ty, $i:ty, $bits:expr, $mant:expr) => {
         impl Word for $u {
             const BYTES: usize = $bits / 8;
+            const MANT: u32 = $mant;
             #[inline]
             fn wsub(self, o: Self) -> Self {
                 self.wrapping_sub(o)
@@ -107,5 +110,5 @@ macro_rules! word {
         }
     };
 }
-word!(u32, i32, 32);
-word!(u64, i64, 64);
+word!(u32, i32, 32, 23);
+word!(u64, i64, 64, 52);
