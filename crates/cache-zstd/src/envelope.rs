@@ -422,7 +422,7 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
             });
             streams.push(stream);
         }
-        let choices = codec::choose_columns(opts.codecs, &streams, opts.pco_level)
+        let choices = codec::choose_columns(opts.codecs, &streams, opts.zstd_level, opts.pco_level)
             .map_err(|e| enc_err(format!("plot {pi}: {e}")))?;
         for (ci, ((col, stream), choice)) in
             plot.columns.iter().zip(&streams).zip(choices).enumerate()

@@ -1,8 +1,9 @@
 //! The per-column codec choice: a ranking of the ordered differences on a
 //! sample of the column.
 
+use super::context::zstd_trial_len;
 use super::pco::{pco_encode, pco_encode_float_mult};
-use super::transform::common_shift;
+use super::transform::{common_shift, pre_zstd_stream};
 use super::word::Word;
 use super::{Codec, CodecChoice, CodecError, Stream, MAX_DELTA_ORDER};
 
@@ -492,28 +493,57 @@ pub(crate) struct Choice {
     pub(crate) pco_block: Option<Vec<u8>>,
 }
 
-/// True when the sample says pco beats the zstd path by 10% or more: the
-/// estimated bits saved per value are 10% or more of the bits the zstd
-/// path codes.
-fn pco_may_win(hint: &PcoHint) -> bool {
-    hint.saved_per_value >= 0.1 * hint.residual_bits
+/// What the sample's estimate says about pco (see [`pco_hint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Estimated 10% or more smaller: take pco.
+    Take,
+    /// Estimated smaller, by less than 10%: the estimate errs towards the
+    /// zstd path, so code the column both ways and compare.
+    Try,
+    /// Estimated larger: keep the zstd path.
+    No,
+}
+
+fn verdict(hint: &PcoHint) -> Verdict {
+    if hint.saved_per_value >= 0.1 * hint.residual_bits {
+        Verdict::Take
+    } else if hint.saved_per_value > 0.0 {
+        Verdict::Try
+    } else {
+        Verdict::No
+    }
+}
+
+/// True when `pco` bytes beat `zstd` bytes by 10% or more.
+fn clear_win(pco: usize, zstd: usize) -> bool {
+    pco.saturating_mul(10) <= zstd.saturating_mul(9)
+}
+
+/// Bytes of a zstd frame of `stream` transformed by `codec` (a trial).
+fn zstd_len(codec: Codec, shift: u32, stream: &Stream, level: i32) -> Result<usize, CodecError> {
+    zstd_trial_len(level, stream.len() * stream.width(), |out| {
+        pre_zstd_stream(codec, shift, stream, out)
+    })
 }
 
 /// Picks the codec of every column of a plot (see [`choose`]) and, where
 /// pco is taken, codes its block.
 ///
-/// `Auto` takes pco for a column where its sample says pco wins by 10% or
-/// more (see [`pco_hint`] and [`pco_may_win`]) and the column does not
-/// repeat or negate another column of the plot (see [`has_twin`]); the
-/// block is coded with the ranking's difference order and the hinted base
-/// fixed (see [`pco_encode_float_mult`]); if pco fails, the column keeps
-/// its zstd codec. No trial frames: the estimate decides (a zstd trial of
-/// the whole column would cost a quarter of pco's own encode time).
-/// `ZstdOnly` never takes pco; `Fixed(Codec::Pco)` always does, pco
-/// choosing its own mode and deltas.
+/// `Auto` tries pco for a column where its sample estimates pco smaller
+/// (see [`pco_hint`]) and the column does not repeat or negate another
+/// column of the plot (see [`has_twin`]); the block is coded with the
+/// ranking's difference order and the hinted base fixed (see
+/// [`pco_encode_float_mult`]). pco is taken outright where the estimate
+/// saves 10% or more; where it saves less (the estimate errs towards the
+/// zstd path), the column is also coded alone by zstd (level `zstd_level`)
+/// and pco is taken only if 10% or more smaller. If pco fails the column
+/// keeps its zstd codec. `ZstdOnly` never takes pco; `Fixed(Codec::Pco)`
+/// always does, pco choosing its own mode and deltas.
 pub(crate) fn choose_columns(
     choice: CodecChoice,
     streams: &[Stream],
+    zstd_level: i32,
     pco_level: usize,
 ) -> Result<Vec<Choice>, CodecError> {
     let mut out = Vec::with_capacity(streams.len());
@@ -527,13 +557,19 @@ pub(crate) fn choose_columns(
         if codec == Codec::Pco {
             c.pco_block = Some(pco_encode(stream, pco_level)?);
         } else if let Some((order, hint)) = pco {
-            if pco_may_win(&hint) && !has_twin(streams, i, order) {
+            let v = verdict(&hint);
+            if v != Verdict::No && !has_twin(streams, i, order) {
                 if let Ok(block) = pco_encode_float_mult(stream, pco_level, order, hint.exp2) {
-                    c = Choice {
-                        codec: Codec::Pco,
-                        shift: 0,
-                        pco_block: Some(block),
-                    };
+                    let take = v == Verdict::Take
+                        || zstd_len(codec, shift, stream, zstd_level)
+                            .is_ok_and(|z| clear_win(block.len(), z));
+                    if take {
+                        c = Choice {
+                            codec: Codec::Pco,
+                            shift: 0,
+                            pco_block: Some(block),
+                        };
+                    }
                 }
             }
         }

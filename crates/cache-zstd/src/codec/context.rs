@@ -10,6 +10,9 @@ thread_local! {
     /// Reused buffers: the transformed bytes before zstd, and trial output.
     static PRE_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static DEC_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// A trial's transformed bytes and its zstd output (`Auto`'s pco check).
+    static TRIAL_IN: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static TRIAL_OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 fn with_buf<R>(
@@ -68,6 +71,26 @@ fn with_compressor<R>(
 
 pub(crate) fn zstd_compress(data: &[u8], level: i32) -> Result<Vec<u8>, CodecError> {
     with_compressor(level, |c| c.compress(data))
+}
+
+/// The size of a zstd frame (level `level`) of the `len` bytes that `fill`
+/// writes into a reused buffer of exactly `len` bytes: a trial, the frame
+/// itself is dropped.
+pub(crate) fn zstd_trial_len(
+    level: i32,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<usize, CodecError> {
+    with_buf(&TRIAL_IN, |input| {
+        input.clear();
+        input.resize(len, 0);
+        fill(input);
+        with_buf(&TRIAL_OUT, |out| {
+            out.clear();
+            out.reserve(zstd::zstd_safe::compress_bound(len));
+            with_compressor(level, |c| c.compress_to_buffer(input.as_slice(), out))
+        })
+    })
 }
 
 /// Decompresses into the reused buffer and hands it to `f`; the output
