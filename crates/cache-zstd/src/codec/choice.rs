@@ -423,6 +423,23 @@ fn twin_residuals<T: Word>(v: &[T], order: usize, res: &mut [T; SAMPLE_MAX]) -> 
     sample_residuals(v, ranges, order, 0, res, &mut raw)
 }
 
+/// A cheap first test of [`has_twin`]: on at least half of up to 64
+/// evenly spaced values, `a` and `b` have the same exponent and leading 8
+/// mantissa bits, whatever the sign (a repeat or a negation does).
+fn same_magnitudes<T: Word>(a: &[T], b: &[T]) -> bool {
+    let n = a.len().min(b.len());
+    let step = (n / 64).max(1);
+    // Drop the sign bit; keep the exponent and 8 mantissa bits.
+    let bits = T::BYTES as u32 * 8;
+    let top = |x: T| (x.to_u64() << (65 - bits)) >> (57 + T::MANT - bits);
+    let (mut seen, mut same) = (0usize, 0usize);
+    for i in (0..n).step_by(step) {
+        seen += 1;
+        same += usize::from(top(a[i]) == top(b[i]));
+    }
+    2 * same >= seen
+}
+
 /// True when column `i` of `streams` repeats or negates another column on
 /// its sample: the magnitudes of their ordered differences of order
 /// `order` agree within 1/64 (or within `2^order`, what a last-bit
@@ -441,7 +458,10 @@ fn has_twin(streams: &[Stream], i: usize, order: usize) -> bool {
         let m = twin_residuals(a, order, &mut ra);
         let mut rb = [T::default(); SAMPLE_MAX];
         for b in others.flatten() {
-            if b.len() != a.len() || twin_residuals(b, order, &mut rb) != m {
+            if b.len() != a.len()
+                || !same_magnitudes(a, b)
+                || twin_residuals(b, order, &mut rb) != m
+            {
                 continue;
             }
             let (mut nonzero, mut agree) = (0usize, 0usize);
@@ -645,6 +665,19 @@ mod tests {
         assert!(has_twin(&[s(&other), s(&a), s(&a)], 1, 3));
         assert!(!has_twin(&[s(&a), s(&other)], 0, 3));
         assert!(!has_twin(&[s(&a)], 0, 3));
+        // f32 columns: a negation with its last bit off on some values.
+        let c = current32(1000, -24);
+        let n32: Vec<u32> = c
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| (b ^ (1 << 31)) ^ u32::from(k % 3 == 0))
+            .collect();
+        assert!(same_magnitudes(&c, &n32));
+        assert!(has_twin(&[Stream::W32(c.clone()), Stream::W32(n32)], 0, 3));
+        let o32: Vec<u32> = (0..1000)
+            .map(|k| ((k as f32 / 37.0).sin()).to_bits())
+            .collect();
+        assert!(!same_magnitudes(&c, &o32));
         // Widths differ: never twins.
         let w32 = Stream::W32(current32(1000, -24));
         assert!(!has_twin(&[s(&a), w32], 0, 3));
