@@ -5,13 +5,16 @@
 //!   [`DiskStore`], a Redis store and a two-tier cache elsewhere).
 //! - The entry envelope ([`encode_entry`], [`decode_entry`]): magic, format
 //!   version, postcard meta, one zstd frame shared by the columns (plus a
-//!   block per column forced to pco), and an xxh3-128 checksum or, with a
-//!   team secret (`SPICELAB_CACHE_SECRET`), an HMAC-SHA256.
+//!   block per pco column), and an xxh3-128 checksum or, with a team
+//!   secret (`SPICELAB_CACHE_SECRET`), an HMAC-SHA256. Optionally coded with
+//!   a campaign [`Dictionary`] ([`EncodeOptions::dictionary`],
+//!   [`decode_entry_with`]).
 //! - The column codec ([`Codec`]): per column, chosen on a sample, the byte
 //!   shuffle alone or the k-th order difference of the ordered bit patterns
-//!   (k = 1..=8) then the byte shuffle, into the shared zstd frame; other
-//!   codecs (plain delta, XOR, pco) can be forced. Lossless unless a
-//!   relative precision bound is asked for ([`EncodeOptions::precision`]).
+//!   (k = 1..=8) then the byte shuffle, into the shared zstd frame, or pco
+//!   where the sample shows values on one binary quantum; other codecs
+//!   (plain delta, XOR) can be forced. Lossless unless a relative precision
+//!   bound is asked for ([`EncodeOptions::precision`]).
 //! - [`DiskStore`]: sharded files, atomic writes, LRU eviction, `verify`, `gc`.
 //!
 //! See `docs/cache.md` for the format.

@@ -108,14 +108,16 @@ impl Codec {
 /// Which codecs the encoder may pick from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CodecChoice {
-    /// Per column, the best of the byte shuffle alone and the ordered
-    /// differences of order 1..=8 (ranked by entropy on a sample), all
-    /// coded in one shared zstd frame. pco is not tried: on the measured
-    /// ngspice data it does not win clearly enough to pay its slower encode
-    /// (force it with `Fixed(Codec::Pco)`).
+    /// `ZstdOnly`'s choice, then pco (its float-mult mode) for a column
+    /// whose sample shows values on one binary quantum (ngspice branch
+    /// currents) where pco is estimated 10% or more smaller, unless the
+    /// column repeats or negates another column of its plot (see
+    /// `docs/cache.md`).
     #[default]
     Auto,
-    /// The same choice as `Auto` (kept for callers that ask for zstd only).
+    /// Per column, the best of the byte shuffle alone and the ordered
+    /// differences of order 1..=8 (ranked on a sample), all coded in one
+    /// shared zstd frame; never pco.
     ZstdOnly,
     /// Always use this codec.
     Fixed(Codec),
