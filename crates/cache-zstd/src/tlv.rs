@@ -241,7 +241,10 @@ impl<'a> Iterator for Fields<'a> {
             return Some(Err(WireError::corrupt(offset, "bad field number varint")));
         };
         let Ok(number) = u32::try_from(number) else {
-            return Some(Err(WireError::corrupt(offset, format!("field number {number}"))));
+            return Some(Err(WireError::corrupt(
+                offset,
+                format!("field number {number}"),
+            )));
         };
         let Some((len, n2)) = varint_at(b, start + n1) else {
             return Some(Err(WireError::corrupt(offset, "bad field length varint")));

@@ -697,7 +697,10 @@ fn parse_param(fields: Fields<'_>) -> R<(String, ParamValue)> {
 
 /// Parses a job record.
 pub fn parse_job(fields: Fields<'_>) -> R<JobMeta> {
-    let len = fields.clone().map(|f| f.map(|f| f.value.len() + 4).unwrap_or(0)).sum();
+    let len = fields
+        .clone()
+        .map(|f| f.map(|f| f.value.len() + 4).unwrap_or(0))
+        .sum();
     parse_job_within(fields, &mut Budget::for_len(len))
 }
 
