@@ -126,6 +126,8 @@ pub(crate) fn encode_block(
     let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut shared = codec::take_pre_buf();
     shared.clear();
+    let mut streams = Vec::with_capacity(cols.len());
+    let mut quant = Vec::with_capacity(cols.len());
     for (ci, col) in cols.iter().enumerate() {
         let mut stream = col.stream();
         let quantized = match opts.precision {
@@ -135,17 +137,32 @@ pub(crate) fn encode_block(
             }
             _ => false,
         };
-        let (c, shift) = codec::choose(opts.codecs, &stream);
+        streams.push(stream);
+        quant.push(quantized);
+    }
+    // One choice per block over all its columns (the pco sample may code a
+    // column outright: that block is reused).
+    let choices = codec::choose_columns(opts.codecs, &streams, opts.zstd_level, opts.pco_level)
+        .map_err(|e| format!("codec choice: {e}"))?;
+    for (ci, ((stream, quantized), choice)) in streams.iter().zip(quant).zip(choices).enumerate() {
+        let codec::Choice {
+            codec: c,
+            shift,
+            pco_block,
+        } = choice;
         let mut part_len = 0;
         if c == Codec::Pco {
-            let part = codec::pco_encode(&stream, opts.pco_level)
-                .map_err(|e| format!("column {ci}: {e}"))?;
+            let part = match pco_block {
+                Some(b) => b,
+                None => codec::pco_encode(stream, opts.pco_level)
+                    .map_err(|e| format!("column {ci}: {e}"))?,
+            };
             part_len = part.len() as u64;
             parts.push(part);
         } else {
             let at = shared.len();
             shared.resize(at + stream.len() * stream.width(), 0);
-            codec::pre_zstd_stream(c, shift, &stream, &mut shared[at..]);
+            codec::pre_zstd_stream(c, shift, stream, &mut shared[at..]);
         }
         header.columns.push(ColumnCoding {
             codec: c,

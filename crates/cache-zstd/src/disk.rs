@@ -212,6 +212,10 @@ impl DiskStore {
                 tracing::warn!(path = %path.display(), error = %err, "cache entry of another format version: miss, left in place");
                 Ok(None)
             }
+            Err(err @ CacheError::DictionaryMissing { .. }) => {
+                tracing::warn!(path = %path.display(), error = %err, "cache entry needs a campaign dictionary: miss, left in place");
+                Ok(None)
+            }
             Err(err) if err.is_bad_entry() => {
                 tracing::warn!(path = %path.display(), error = %err, "corrupt cache entry removed: miss");
                 Self::remove_if_same(&path, &handle);
@@ -399,6 +403,7 @@ impl DiskStore {
             match res {
                 Ok(()) => r.ok += 1,
                 Err(err) if err.is_other_version() => r.skipped.push(e.path),
+                Err(CacheError::DictionaryMissing { .. }) => r.skipped.push(e.path),
                 Err(err) if err.is_bad_entry() => {
                     tracing::warn!(path = %e.path.display(), error = %err, "corrupt cache entry removed");
                     Self::remove_if_same(&e.path, &handle);

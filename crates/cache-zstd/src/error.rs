@@ -92,6 +92,24 @@ pub enum CacheError {
         /// What was found there (`"a FIFO"`, `"a character device"`, ...).
         found: &'static str,
     },
+    /// An entry compressed with a campaign dictionary that the reader was
+    /// not given (or was given another one): a miss, the entry is kept.
+    #[error("cache entry {key}: needs dictionary {id}, which is not available")]
+    DictionaryMissing {
+        /// The entry's key.
+        key: String,
+        /// The id (lowercase hex sha256) of the dictionary the entry needs.
+        id: String,
+    },
+    /// A dictionary object, or a frame coded with a dictionary, that is not
+    /// valid (or a dictionary that cannot be trained).
+    #[error("dictionary {id}: {what}")]
+    Dictionary {
+        /// The dictionary's id (lowercase hex), or "(new)" while training.
+        id: String,
+        /// What is wrong.
+        what: String,
+    },
     /// A result that cannot be stored (ragged columns, bad options).
     #[error("cannot encode cache entry {key}: {what}")]
     Encode {

@@ -64,6 +64,9 @@ mod v3;
 pub mod wire;
 mod writer;
 
+pub use codec::dict::{
+    train_dictionary, Dictionary, DEFAULT_DICT_SIZE, DICT_FORMAT_VERSION, DICT_MAGIC, MAX_DICT_SIZE,
+};
 pub use codec::{Codec, CodecChoice, MAX_DELTA_ORDER};
 pub use disk::{
     default_dir, resolve_dir, DiskStore, GcReport, StoreWriter, VerifyReport, ENTRY_EXT,

@@ -1,0 +1,367 @@
+//! The transforms of the zstd codecs (differences, XOR, the order map and
+//! its shift) fused with the byte shuffle, and their inverses.
+
+use super::shuffle::{shuffle_map, unshuffle_map};
+use super::word::Word;
+use super::{Codec, CodecError, Stream};
+
+#[cfg(test)]
+fn delta<T: Word>(v: &[T]) -> Vec<T> {
+    let mut prev = T::default();
+    v.iter()
+        .map(|&x| {
+            let d = x.wsub(prev).zigzag();
+            prev = x;
+            d
+        })
+        .collect()
+}
+
+#[cfg(test)]
+fn undelta<T: Word>(v: &mut [T]) {
+    let mut prev = T::default();
+    for x in v.iter_mut() {
+        prev = prev.wadd(x.unzigzag());
+        *x = prev;
+    }
+}
+
+#[cfg(test)]
+fn xor_prev<T: Word>(v: &[T]) -> Vec<T> {
+    let mut prev = T::default();
+    v.iter()
+        .map(|&x| {
+            let d = x.xor(prev);
+            prev = x;
+            d
+        })
+        .collect()
+}
+
+#[cfg(test)]
+fn unxor<T: Word>(v: &mut [T]) {
+    let mut prev = T::default();
+    for x in v.iter_mut() {
+        prev = prev.xor(*x);
+        *x = prev;
+    }
+}
+
+#[cfg(test)]
+fn shuffle<T: Word>(v: &[T]) -> Vec<u8> {
+    let mut out = Vec::new();
+    pre_zstd_into(Codec::ShuffleZstd, v, &mut out);
+    out
+}
+
+#[cfg(test)]
+fn unshuffle<T: Word>(bytes: &[u8], n: usize) -> Vec<T> {
+    post_zstd(Codec::ShuffleZstd, 0, bytes, n)
+}
+
+#[cfg(test)]
+fn le_bytes<T: Word>(v: &[T]) -> Vec<u8> {
+    let mut out = Vec::new();
+    pre_zstd_into(Codec::Zstd, v, &mut out);
+    out
+}
+
+#[cfg(test)]
+fn from_le<T: Word>(bytes: &[u8]) -> Vec<T> {
+    post_zstd(Codec::Zstd, 0, bytes, bytes.len() / T::BYTES)
+}
+
+/// The bytes a zstd codec compresses (before zstd), written into `out`
+/// (cleared first; its allocation is reused).
+#[cfg(test)]
+fn pre_zstd_into<T: Word>(codec: Codec, v: &[T], out: &mut Vec<u8>) {
+    let len = v.len() * T::BYTES;
+    out.clear();
+    out.resize(len, 0);
+    pre_zstd_slice(codec, 0, v, out);
+}
+
+/// k-th order difference of the ordered bit patterns, zigzagged.
+#[inline(always)]
+fn ord_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K], shift: u32) -> T {
+    let mut x = x.ord().shr(shift);
+    for p in s.iter_mut() {
+        let d = x.wsub(*p);
+        *p = x;
+        x = d;
+    }
+    x.zigzag()
+}
+
+/// The inverse of [`ord_delta_step`].
+#[inline(always)]
+fn ord_undelta_step<T: Word, const K: usize>(r: T, s: &mut [T; K], shift: u32) -> T {
+    let mut d = r.unzigzag();
+    for p in s.iter_mut().rev() {
+        *p = p.wadd(d);
+        d = *p;
+    }
+    d.unshr_ord(shift).unord()
+}
+
+fn ord_delta_into<T: Word>(k: u8, shift: u32, v: &[T], out: &mut [u8]) {
+    macro_rules! go {
+        ($k:literal) => {
+            shuffle_map(v, out, [T::default(); $k], |x, st| {
+                ord_delta_step::<T, $k>(x, st, shift)
+            })
+        };
+    }
+    match k {
+        1 => go!(1),
+        2 => go!(2),
+        3 => go!(3),
+        4 => go!(4),
+        5 => go!(5),
+        6 => go!(6),
+        7 => go!(7),
+        _ => go!(8),
+    }
+}
+
+fn ord_undelta<T: Word>(k: u8, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
+    // Two loops per order: without a shift (lossless columns), the
+    // shift-back and refill of the low bits are left out.
+    macro_rules! go {
+        ($k:literal) => {
+            if shift == 0 {
+                unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
+                    ord_undelta_step::<T, $k>(x, st, 0)
+                })
+            } else {
+                unshuffle_map(bytes, n, [T::default(); $k], |x, st| {
+                    ord_undelta_step::<T, $k>(x, st, shift)
+                })
+            }
+        };
+    }
+    match k {
+        1 => go!(1),
+        2 => go!(2),
+        3 => go!(3),
+        4 => go!(4),
+        5 => go!(5),
+        6 => go!(6),
+        7 => go!(7),
+        _ => go!(8),
+    }
+}
+
+/// The bytes a zstd codec compresses (before zstd), written into `out`,
+/// which is exactly `v.len() * T::BYTES` long. `shift` (ordered codecs
+/// only) drops that many low bits, zero in every word, before the differences.
+pub(crate) fn pre_zstd_slice<T: Word>(codec: Codec, shift: u32, v: &[T], out: &mut [u8]) {
+    let d = T::default();
+    match codec {
+        Codec::OrdDeltaShuffleZstd(k) => ord_delta_into(k, shift, v, out),
+        Codec::ShuffleZstd => shuffle_map(v, out, (), |x, _| x),
+        Codec::DeltaShuffleZstd => shuffle_map(v, out, d, |x, p| {
+            let r = x.wsub(*p).zigzag();
+            *p = x;
+            r
+        }),
+        Codec::Delta2ShuffleZstd => shuffle_map(v, out, (d, d), |x, (p, pd)| {
+            let d1 = x.wsub(*p).zigzag();
+            *p = x;
+            let r = d1.wsub(*pd).zigzag();
+            *pd = d1;
+            r
+        }),
+        Codec::XorShuffleZstd => shuffle_map(v, out, d, |x, p| {
+            let r = x.xor(*p);
+            *p = x;
+            r
+        }),
+        Codec::Zstd | Codec::Pco => {
+            for (c, &x) in out.chunks_exact_mut(T::BYTES).zip(v) {
+                for (b, o) in c.iter_mut().enumerate() {
+                    *o = x.byte(b);
+                }
+            }
+        }
+    }
+}
+
+fn post_zstd<T: Word>(codec: Codec, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
+    let d = T::default();
+    match codec {
+        Codec::OrdDeltaShuffleZstd(k) => ord_undelta(k, shift, bytes, n),
+        Codec::Zstd | Codec::Pco => bytes
+            .chunks_exact(T::BYTES)
+            .take(n)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(T::default(), |acc, (b, &x)| acc.with_byte(x, b))
+            })
+            .collect(),
+        Codec::ShuffleZstd => unshuffle_map(bytes, n, (), |x: T, _: &mut ()| x),
+        Codec::DeltaShuffleZstd => unshuffle_map(bytes, n, d, |x: T, p: &mut T| {
+            *p = p.wadd(x.unzigzag());
+            *p
+        }),
+        Codec::Delta2ShuffleZstd => {
+            unshuffle_map(bytes, n, (d, d), |x: T, (p, pd): &mut (T, T)| {
+                *pd = pd.wadd(x.unzigzag());
+                *p = p.wadd(pd.unzigzag());
+                *p
+            })
+        }
+        Codec::XorShuffleZstd => unshuffle_map(bytes, n, d, |x: T, p: &mut T| {
+            *p = p.xor(x);
+            *p
+        }),
+    }
+}
+
+/// Writes the transformed, byte-shuffled words of `stream` (per the zstd
+/// codec `codec`) into `out`, exactly `stream.len() * stream.width()` bytes.
+pub(crate) fn pre_zstd_stream(codec: Codec, shift: u32, stream: &Stream, out: &mut [u8]) {
+    match stream {
+        Stream::W32(v) => pre_zstd_slice(codec, shift, v, out),
+        Stream::W64(v) => pre_zstd_slice(codec, shift, v, out),
+    }
+}
+
+/// The inverse of [`pre_zstd_stream`]: `bytes` is exactly `n * width` long
+/// (checked by the caller).
+pub(crate) fn post_zstd_stream(
+    codec: Codec,
+    shift: u32,
+    bytes: &[u8],
+    width: usize,
+    n: usize,
+) -> Result<Stream, CodecError> {
+    if codec == Codec::Pco || !codec.is_valid() {
+        return Err(format!("{codec:?} is not a zstd codec"));
+    }
+    if !shift_is_valid(codec, shift, width) {
+        return Err(format!("shift {shift} is not valid for {codec:?}"));
+    }
+    if Some(bytes.len()) != n.checked_mul(width) {
+        return Err(format!("{} bytes for {n} values of {width}", bytes.len()));
+    }
+    Ok(match width {
+        4 => Stream::W32(post_zstd(codec, shift, bytes, n)),
+        _ => Stream::W64(post_zstd(codec, shift, bytes, n)),
+    })
+}
+
+/// The largest `s` such that the low `s` bits of every word are zero (at
+/// most the width less one; 0 for an all-zero column). Quantised columns
+/// have the dropped mantissa bits zero: the ordered codecs shift them out,
+/// since the order map would turn them into ones for negative values.
+pub(crate) fn common_shift<T: Word>(v: &[T]) -> u32 {
+    let or = v.iter().fold(T::default(), |a, &x| a.or(x));
+    if or == T::default() {
+        0
+    } else {
+        or.trailing_zeros().min(T::BYTES as u32 * 8 - 1)
+    }
+}
+
+/// True when `shift` is one a column of `codec` and part width `width` may carry.
+pub(crate) fn shift_is_valid(codec: Codec, shift: u32, width: usize) -> bool {
+    match codec {
+        Codec::OrdDeltaShuffleZstd(_) => (shift as usize) < width * 8,
+        _ => shift == 0,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::context::{zstd_compress, zstd_decompress_with};
+    use super::super::pco::{pco_decode, pco_encode};
+    use super::super::MAX_DELTA_ORDER;
+    use super::*;
+
+    #[test]
+    fn transforms_invert() {
+        let v: Vec<u64> = vec![0, 1, u64::MAX, 5, 3, 1 << 63, 42];
+        let mut d = delta(&v);
+        undelta(&mut d);
+        assert_eq!(d, v);
+        let mut x = xor_prev(&v);
+        unxor(&mut x);
+        assert_eq!(x, v);
+        assert_eq!(unshuffle::<u64>(&shuffle(&v), v.len()), v);
+        let w: Vec<u32> = vec![7, u32::MAX, 0, 9];
+        let mut d = delta(&delta(&w));
+        undelta(&mut d);
+        undelta(&mut d);
+        assert_eq!(d, w);
+        assert_eq!(from_le::<u32>(&le_bytes(&w)), w);
+    }
+
+    #[test]
+    fn every_codec_round_trips() {
+        let v: Vec<u64> = (0..5000u64)
+            .map(|i| (i as f64 * 1e-3).sin().to_bits())
+            .collect();
+        let s = Stream::W64(v);
+        for c in Codec::ALL {
+            let back = if c == Codec::Pco {
+                pco_decode(&pco_encode(&s, 8).unwrap(), 8, s.len()).unwrap()
+            } else {
+                let mut pre = vec![0u8; s.len() * 8];
+                pre_zstd_stream(c, 0, &s, &mut pre);
+                let z = zstd_compress(&pre, 3).unwrap();
+                zstd_decompress_with(&z, pre.len(), |b| post_zstd_stream(c, 0, b, 8, s.len()))
+                    .unwrap()
+                    .unwrap()
+            };
+            assert_eq!(back, s, "{c:?}");
+        }
+        for k in 1..=MAX_DELTA_ORDER {
+            let w: Vec<u32> = vec![0, 1, u32::MAX, 0x8000_0000, 0x7fff_ffff, 3, 9, 0x8000_0001];
+            let mut pre = vec![0u8; w.len() * 4];
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), 0, &w, &mut pre);
+            assert_eq!(
+                post_zstd::<u32>(Codec::OrdDeltaShuffleZstd(k), 0, &pre, w.len()),
+                w
+            );
+            // Words with their low bits zero, shifted out and back.
+            let w: Vec<u64> = [
+                -1.5f64,
+                2.25,
+                -0.0,
+                0.0,
+                -1e300,
+                1e-300,
+                f64::INFINITY,
+                -3.75,
+            ]
+            .iter()
+            .map(|x| x.to_bits() & !0xfff)
+            .collect();
+            let shift = common_shift(&w);
+            assert!(shift >= 12, "{shift}");
+            let mut pre = vec![0u8; w.len() * 8];
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), shift, &w, &mut pre);
+            assert_eq!(
+                post_zstd::<u64>(Codec::OrdDeltaShuffleZstd(k), shift, &pre, w.len()),
+                w
+            );
+            let m = vec![0x8000_0000_0000_0000u64; 5];
+            let shift = common_shift(&m);
+            assert_eq!(shift, 63);
+            pre_zstd_slice(Codec::OrdDeltaShuffleZstd(k), shift, &m, &mut pre[..40]);
+            assert_eq!(
+                post_zstd::<u64>(Codec::OrdDeltaShuffleZstd(k), shift, &pre[..40], 5),
+                m
+            );
+        }
+        for x in [0u64, 1, u64::MAX, 1 << 63, (1 << 63) - 1, 12345] {
+            assert_eq!(x.ord().unord(), x);
+        }
+        assert!((-1.0f64).to_bits().ord() < (-0.0f64).to_bits().ord());
+        assert!((-0.0f64).to_bits().ord() < 0f64.to_bits().ord());
+        assert!(0f64.to_bits().ord() < 1e-300f64.to_bits().ord());
+    }
+}
