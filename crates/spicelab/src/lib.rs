@@ -25,4 +25,6 @@ pub use cache_zstd;
 pub use raw_stream;
 pub use waveform;
 
+pub mod measure;
+pub mod spec;
 pub mod stats;
