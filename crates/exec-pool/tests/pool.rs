@@ -374,3 +374,26 @@ fn an_empty_batch_returns_nothing() {
     let none: Vec<Job> = Vec::new();
     assert!(Pool::new().run(none).is_empty());
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn cpu_time_of_a_busy_command_is_measured_and_an_idle_one_is_near_zero() {
+    let token = exec_pool::CancelToken::new();
+    let ctx = exec_pool::JobContext::new(0, &token);
+    // A shell loop that burns CPU for about 0.3 s of wall time.
+    let busy = CommandJob::new(sh(
+        "end=$(( $(date +%s%N) + 300000000 )); while [ $(date +%s%N) -lt $end ]; do :; done",
+    ))
+    .run(&ctx)
+    .unwrap();
+    let cpu = busy.cpu.expect("/proc is there on Linux");
+    assert!(
+        cpu.as_secs_f64() > 0.1,
+        "busy loop used {cpu:?} of CPU in {:?}",
+        busy.elapsed
+    );
+    assert!(cpu <= busy.elapsed + Duration::from_millis(50));
+    let idle = CommandJob::new(sh("sleep 0.3")).run(&ctx).unwrap();
+    let cpu = idle.cpu.expect("/proc is there on Linux");
+    assert!(cpu.as_secs_f64() < 0.1, "sleep used {cpu:?}");
+}
