@@ -26,5 +26,6 @@ pub use raw_stream;
 pub use waveform;
 
 pub mod measure;
+pub mod sim;
 pub mod spec;
 pub mod stats;
