@@ -418,7 +418,7 @@ impl CommandJob {
         }
         // The leader is exited (or ended) but not yet reaped: its /proc
         // entry still holds its CPU times.
-        let cpu = zombie_cpu_time(pgid);
+        let cpu = group::cpu_time(pgid);
         let status = child.wait().map_err(wait_err)?;
         let elapsed = start.elapsed();
 
@@ -456,24 +456,6 @@ impl CommandJob {
             }
         }
     }
-}
-
-/// User + system CPU time of process `pid` and of the children it reaped,
-/// from `/proc/PID/stat` (fields 14 to 17, in clock ticks).
-fn zombie_cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let mut ticks = 0u64;
-    for i in 11..=14 {
-        ticks = ticks.checked_add(fields.get(i)?.parse::<u64>().ok()?)?;
-    }
-    let per_s = rustix::param::clock_ticks_per_second();
-    if per_s == 0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(ticks as f64 / per_s as f64))
 }
 
 /// A thread that blocks in `waitid(pid, WEXITED | WNOWAIT)` and reports the

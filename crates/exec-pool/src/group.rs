@@ -128,3 +128,27 @@ mod tests {
         assert!(group_exists(pgrp));
     }
 }
+
+/// User + system CPU time of process `pid` and of the children it has
+/// reaped, from `/proc/PID/stat` (fields 14 to 17, in clock ticks, usually
+/// 10 ms); `None` where that cannot be read (not Linux, no such process).
+/// For a job's command it is read when the command has exited but is not
+/// yet reaped; for `std::process::id()` it is this process and every
+/// command it has waited for.
+pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let mut ticks = 0u64;
+    for i in 11..=14 {
+        ticks = ticks.checked_add(fields.get(i)?.parse::<u64>().ok()?)?;
+    }
+    let per_s = rustix::param::clock_ticks_per_second();
+    if per_s == 0 {
+        return None;
+    }
+    Some(std::time::Duration::from_secs_f64(
+        ticks as f64 / per_s as f64,
+    ))
+}

@@ -25,7 +25,9 @@ pub use cache_zstd;
 pub use raw_stream;
 pub use waveform;
 
+pub mod campaign;
 pub mod measure;
+pub mod run;
 pub mod sim;
 pub mod spec;
 pub mod stats;

@@ -14,6 +14,7 @@ mod info;
 mod out;
 mod output;
 mod progress;
+mod run;
 mod stats;
 
 /// Fast, bounded-memory tools for SPICE simulation results.
@@ -89,6 +90,13 @@ enum Command {
     /// when SPICELAB_CACHE_SECRET is set). A corrupt entry is removed and
     /// counts as a miss.
     Cache(cache::CacheArgs),
+    /// Run a campaign: sweeps, corners, temperatures and Monte Carlo of one
+    /// netlist on every core, each result cached, with measures and yield.
+    ///
+    /// Jobs already in the cache are skipped (`--explain` says why each job
+    /// runs); failed, hung and crashed jobs are reported with their logs while
+    /// the others complete. See docs/campaign.md.
+    Run(run::RunArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -124,6 +132,7 @@ impl Command {
             Command::Stats(a) => a.json(),
             Command::Export(_) => false,
             Command::Cache(a) => a.json(),
+            Command::Run(a) => a.json,
         }
     }
 }
@@ -328,6 +337,7 @@ pub fn main() -> i32 {
         Command::Stats(a) => stats::run(a, show_progress),
         Command::Export(a) => export::run(a, show_progress),
         Command::Cache(a) => cache::run(a),
+        Command::Run(a) => run::run(a, show_progress),
     };
     match result {
         Ok(code) => code,
