@@ -53,8 +53,16 @@ pub fn wilson(pass: u64, n: u64) -> (f64, f64) {
     let centre = (p + z2 / (2.0 * nf)) / d;
     let half = Z95 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / d;
     // the exact ends at 0 and n passes (the formula gives them up to rounding)
-    let lo = if pass == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if pass >= n { 1.0 } else { (centre + half).min(1.0) };
+    let lo = if pass == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if pass >= n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     (lo, hi)
 }
 
@@ -124,7 +132,11 @@ pub fn yield_summary(
     YieldSummary {
         pass,
         of,
-        yield_: if of == 0 { 0.0 } else { pass as f64 / of as f64 },
+        yield_: if of == 0 {
+            0.0
+        } else {
+            pass as f64 / of as f64
+        },
         ci95: wilson(pass, of),
         specs: specs
             .iter()
@@ -204,18 +216,21 @@ mod tests {
 
     #[test]
     fn yield_summary_counts_by_hand() {
-        let names: Vec<String> = ["vmax", "t50", "unused"].iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = ["vmax", "t50", "unused"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let specs = [
             spec("vmax", None, Some(1.1)),
             spec("t50", Some(10.0), Some(40.0)),
         ];
         let rows: Vec<Vec<Option<f64>>> = vec![
-            vec![Some(1.0), Some(20.0), None],        // passes both
-            vec![Some(1.2), Some(20.0), Some(0.0)],   // fails vmax
-            vec![Some(1.1), Some(40.0), None],        // passes both (limits inclusive)
-            vec![Some(0.5), None, None],              // t50 undefined: fails t50
-            vec![Some(f64::NAN), Some(9.0), None],    // fails both
-            vec![Some(0.9), Some(35.0), Some(1.0)],   // passes both
+            vec![Some(1.0), Some(20.0), None],      // passes both
+            vec![Some(1.2), Some(20.0), Some(0.0)], // fails vmax
+            vec![Some(1.1), Some(40.0), None],      // passes both (limits inclusive)
+            vec![Some(0.5), None, None],            // t50 undefined: fails t50
+            vec![Some(f64::NAN), Some(9.0), None],  // fails both
+            vec![Some(0.9), Some(35.0), Some(1.0)], // passes both
         ];
         let jobs: Vec<&[Option<f64>]> = rows.iter().map(Vec::as_slice).collect();
         let y = yield_summary(&specs, &names, &jobs);
