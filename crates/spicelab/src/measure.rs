@@ -1158,7 +1158,7 @@ mod tests {
         for b in bad {
             assert!(
                 matches!(
-                    Measurer::new(&raw, &[b.clone()]),
+                    Measurer::new(&raw, std::slice::from_ref(&b)),
                     Err(MeasureError::Invalid { .. })
                 ),
                 "{b:?}"
