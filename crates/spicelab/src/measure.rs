@@ -1,7 +1,41 @@
 //! Measures of one simulation result (`[measure]` of a campaign), computed
 //! in one streaming pass over the RAW file.
 //!
-//! The types are settled here; the computation lives beside them.
+//! [`Measurer`] takes the chunks of each plot as they stream (the campaign
+//! runner feeds it the chunks it writes to the cache); [`measure_file`]
+//! makes the pass itself. [`summarise`] gives min, mean and max of a
+//! measure across jobs. The semantics (window, interpolation, crossings, AC
+//! and stepped plots) are documented on [`Measurer`] and in
+//! `docs/measures.md`.
+//!
+//! ```
+//! use spicelab::measure::{measure_file, Edge, MeasureKind, MeasureSpec};
+//! use spicelab::raw_stream::RawFile;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/ng39_rc_tran.raw");
+//! let raw = RawFile::open(path)?;
+//! let spec = |name: &str, kind| MeasureSpec {
+//!     name: name.into(),
+//!     kind,
+//!     var: "v(out)".into(),
+//!     plot: None,
+//!     from: None,
+//!     to: None,
+//! };
+//! let values = measure_file(
+//!     &raw,
+//!     &[
+//!         spec("vmax", MeasureKind::Max),
+//!         spec("t50", MeasureKind::Cross { level: 0.5, edge: Edge::Rise, n: 1 }),
+//!     ],
+//! )?;
+//! let (vmax, t50) = (values[0].unwrap_or(0.0), values[1].unwrap_or(0.0));
+//! assert!(vmax > 0.99 && vmax < 1.0);
+//! // RC = 0.1 ms: half way after ln 2 * RC
+//! assert!((t50 - 0.1e-3 * 2f64.ln()).abs() < 5e-6);
+//! # Ok(()) }
+//! ```
 
 /// Which crossings a `cross` measure counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

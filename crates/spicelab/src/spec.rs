@@ -1,7 +1,9 @@
 //! Spec limits (`[spec]` of a campaign), pass/fail per job and the yield
 //! with its 95% confidence interval.
 //!
-//! The types are settled here; the computation lives beside them.
+//! [`Spec::passes`] decides one job and one spec, [`yield_summary`] counts a
+//! campaign's jobs, [`wilson`] gives the 95% interval (see
+//! `docs/measures.md`).
 
 /// One spec: limits on one measure.
 #[derive(Debug, Clone, PartialEq)]
