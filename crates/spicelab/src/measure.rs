@@ -470,8 +470,10 @@ impl Measurer {
         Ok(Measurer { accs })
     }
 
-    /// Takes the next chunk of plot `plot`: chunks of each plot must come in
-    /// order, all points once. The chunk holds the plot's columns (at least
+    /// Takes the next chunk of plot `plot`: the chunks of each plot must
+    /// come in order, every point once (the plots themselves may come in
+    /// any order, or interleaved). Chunks of a plot no measure uses are
+    /// ignored. The chunk holds the plot's columns (at least
     /// those of [`Measurer::columns_needed`]; the others may be empty).
     pub fn feed(&mut self, plot: usize, chunk: &Chunk) {
         for acc in self.accs.iter_mut().filter(|a| a.plot == plot) {
