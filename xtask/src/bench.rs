@@ -87,15 +87,21 @@ pub enum Part {
     LtspiceFastaccess,
     /// The result cache rows (as `cargo xtask bench-cache`).
     Cache,
+    /// `spicelab run`: 64 ngspice jobs at 1 and 2 workers vs `xargs -P`, small-job overhead, pool overhead.
+    Campaign,
+    /// `spicelab run` cold, warm and after a one-value edit.
+    Incremental,
 }
 
 impl Part {
-    const ALL: [Part; 5] = [
+    const ALL: [Part; 7] = [
         Part::Ngspice,
         Part::NgspiceAscii,
         Part::Ltspice,
         Part::LtspiceFastaccess,
         Part::Cache,
+        Part::Campaign,
+        Part::Incremental,
     ];
 
     /// The name of `--only`.
@@ -106,6 +112,8 @@ impl Part {
             Part::Ltspice => "ltspice",
             Part::LtspiceFastaccess => "ltspice-fastaccess",
             Part::Cache => "cache",
+            Part::Campaign => "campaign",
+            Part::Incremental => "incremental",
         }
     }
 
@@ -117,6 +125,8 @@ impl Part {
             Part::Ltspice => "ltspice",
             Part::LtspiceFastaccess => "ltspice-fastaccess",
             Part::Cache => "cache",
+            Part::Campaign => "campaign",
+            Part::Incremental => "incremental",
         }
     }
 }
@@ -324,7 +334,7 @@ fn spec_for(part: Part, file: BigFile) -> Option<Spec> {
                 ..Goals::default()
             },
         ),
-        Part::Cache => return None,
+        Part::Cache | Part::Campaign | Part::Incremental => return None,
         Part::Ltspice | Part::LtspiceFastaccess => (
             format!(
                 "{} LTspice {}",
@@ -1179,7 +1189,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let stats_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|&p| p != Part::Cache)
+        .filter(|&p| !matches!(p, Part::Cache | Part::Campaign | Part::Incremental))
         .collect();
     let spicelab = if stats_parts.is_empty() {
         Err("no stats rows selected".to_string())
@@ -1228,7 +1238,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             Part::LtspiceFastaccess => {
                 fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::FastAccess)?
             }
-            Part::Cache => continue,
+            Part::Cache | Part::Campaign | Part::Incremental => continue,
         };
         specs.extend(spec_for(part, file));
     }
@@ -1304,6 +1314,42 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         Some(Err(e)) => notes.push(format!("cache rows skipped: {e:#}")),
         None => {}
     }
+    // Campaigns and incremental runs of the real ngspice (bench_run.rs).
+    let mut run_missed = 0;
+    let run_parts: Vec<Part> = parts
+        .iter()
+        .copied()
+        .filter(|p| matches!(p, Part::Campaign | Part::Incremental))
+        .collect();
+    if !run_parts.is_empty() {
+        let mut run_json = serde_json::Map::new();
+        match ws.build_spicelab() {
+            Err(e) => notes.push(format!("campaign rows skipped: {e:#}")),
+            Ok(bin) => {
+                for part in run_parts {
+                    let r = match part {
+                        Part::Campaign => crate::bench_run::campaign(ws, &bin, args.runs.min(2)),
+                        _ => crate::bench_run::incremental(ws, &bin),
+                    };
+                    match r {
+                        Ok((t, j, missed)) => {
+                            if !table.is_empty() {
+                                table.push('\n');
+                            }
+                            table.push_str(&t);
+                            run_json.insert(part.key().into(), j);
+                            run_missed += missed;
+                        }
+                        Err(e) => notes.push(format!("{} rows skipped: {e:#}", part.name())),
+                    }
+                }
+            }
+        }
+        let p = out_dir.join("campaign.json");
+        let text = serde_json::to_string_pretty(&Value::Object(run_json)).context("formatting campaign.json")?;
+        outfile::write(&p, (text + "\n").as_bytes())?;
+        notes.push(format!("campaign and incremental measurements: {}", ws.rel(&p)));
+    }
     let load_end = load_average();
     if let (Some(a), Some(b)) = (&load_start, &load_end) {
         notes.push(format!(
@@ -1323,7 +1369,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             .count(),
         _ => 0,
     };
-    let missed = failed + cache_failed;
+    let missed = failed + cache_failed + run_missed;
 
     let results = results_json(&ResultsMeta {
         date: &date,

@@ -1,4 +1,6 @@
-//! `cargo xtask demo`: a real ngspice result through `spicelab info`, `stats` and `export`.
+//! `cargo xtask demo`: the main job, a campaign run by `spicelab run` on the
+//! real ngspice (run twice: the second run takes every result from the
+//! cache), then one ngspice result through `spicelab info`, `stats` and `export`.
 
 use crate::fixtures::run_ngspice;
 use crate::util::{self, Workspace};
@@ -11,7 +13,10 @@ use std::process::{Command, ExitCode};
 /// Options of `cargo xtask demo`.
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
-    /// The netlist to simulate (default: fixtures/netlists/rc_ladder_tran.cir).
+    /// The campaign to run (default: examples/rc-montecarlo/campaign.toml).
+    #[arg(long, value_name = "FILE")]
+    pub campaign: Option<std::path::PathBuf>,
+    /// The netlist to simulate for the reader part (default: fixtures/netlists/rc_ladder_tran.cir).
     #[arg(long, value_name = "FILE")]
     pub netlist: Option<std::path::PathBuf>,
     /// Never try to install ngspice with apt-get.
@@ -78,6 +83,21 @@ pub fn run(ws: &Workspace, args: &DemoArgs) -> Result<ExitCode> {
     });
     let dir = ws.target.join("demo");
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let bin = ws.build_spicelab()?;
+    let campaign = args
+        .campaign
+        .clone()
+        .unwrap_or_else(|| ws.root.join("examples").join("rc-montecarlo").join("campaign.toml"));
+    let campaign_s = ws.rel(&campaign).into_owned();
+    let cache_s = ws.rel(&dir.join("cache")).into_owned();
+    let out_s = ws.rel(&dir.join("out")).into_owned();
+    // A fresh cache, so the first run simulates every job.
+    let _ = fs::remove_dir_all(dir.join("cache"));
+    let run_args = ["run", campaign_s.as_str(), "--cache", &cache_s, "--out", &out_s];
+    show(&bin, ws, &run_args)?;
+    println!("\n(again: every job is now a cache hit)");
+    show(&bin, ws, &run_args)?;
+
     let stem = netlist
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -92,7 +112,6 @@ pub fn run(ws: &Workspace, args: &DemoArgs) -> Result<ExitCode> {
     );
     run_ngspice(&netlist, &raw, &log, false)?;
 
-    let bin = ws.build_spicelab()?;
     let raw_s = ws.rel(&raw).into_owned();
     let csv = dir.join("out.csv");
     let csv_s = ws.rel(&csv).into_owned();

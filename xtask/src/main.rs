@@ -9,6 +9,7 @@
 
 mod bench;
 mod bench_cache;
+mod bench_run;
 mod demo;
 mod fixtures;
 mod fuzz;
