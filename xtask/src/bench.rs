@@ -1346,9 +1346,13 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             }
         }
         let p = out_dir.join("campaign.json");
-        let text = serde_json::to_string_pretty(&Value::Object(run_json)).context("formatting campaign.json")?;
+        let text = serde_json::to_string_pretty(&Value::Object(run_json))
+            .context("formatting campaign.json")?;
         outfile::write(&p, (text + "\n").as_bytes())?;
-        notes.push(format!("campaign and incremental measurements: {}", ws.rel(&p)));
+        notes.push(format!(
+            "campaign and incremental measurements: {}",
+            ws.rel(&p)
+        ));
     }
     let load_end = load_average();
     if let (Some(a), Some(b)) = (&load_start, &load_end) {

@@ -111,7 +111,10 @@ fn timed(mut make: impl FnMut() -> Command, runs: usize) -> Result<(f64, String)
     for _ in 0..runs.max(1) {
         let mut c = make();
         let t = Instant::now();
-        let o = c.stderr(Stdio::null()).output().context("running a bench command")?;
+        let o = c
+            .stderr(Stdio::null())
+            .output()
+            .context("running a bench command")?;
         let secs = t.elapsed().as_secs_f64();
         if !o.status.success() {
             bail!("{c:?} failed ({})", o.status);
@@ -213,7 +216,16 @@ fn table(title: &str, rows: &[Row]) -> String {
 fn pool_overhead_us(ws: &Workspace) -> Result<f64> {
     let o = ws
         .cargo()
-        .args(["run", "--release", "-q", "-p", "exec-pool", "--example", "overhead", "200000"])
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "exec-pool",
+            "--example",
+            "overhead",
+            "200000",
+        ])
         .stderr(Stdio::inherit())
         .output()
         .context("running exec-pool's overhead example")?;
@@ -243,20 +255,38 @@ pub fn campaign(ws: &Workspace, bin: &Path, runs: usize) -> Result<(String, Valu
     let s = setup(ws, bin)?;
     fs::write(s.dir.join("ladder.cir"), LADDER)?;
     fs::write(s.dir.join("tiny.cir"), TINY)?;
-    fs::write(s.dir.join("ladder.toml"), campaign_toml("bench-ladder", "ladder.cir", "1k"))?;
-    fs::write(s.dir.join("tiny.toml"), campaign_toml("bench-tiny", "tiny.cir", "1k"))?;
+    fs::write(
+        s.dir.join("ladder.toml"),
+        campaign_toml("bench-ladder", "ladder.cir", "1k"),
+    )?;
+    fs::write(
+        s.dir.join("tiny.toml"),
+        campaign_toml("bench-tiny", "tiny.cir", "1k"),
+    )?;
     let mut rows = Vec::new();
     let mut js = serde_json::Map::new();
 
     let ladder = s.expanded("ladder.toml", "out-ladder")?;
     let list = s.dir.join("ladder.list");
-    fs::write(&list, ladder.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
+    fs::write(
+        &list,
+        ladder
+            .iter()
+            .map(|p| format!("{}\n", p.display()))
+            .collect::<String>(),
+    )?;
     let mut t = [0.0f64; 2];
     let mut x = [0.0f64; 2];
     for (k, w) in [1usize, 2].into_iter().enumerate() {
         let ws_ = w.to_string();
         let (secs, out) = timed(
-            || s.run_cmd("ladder.toml", &s.dir.join("cache-scaling"), &["--force", "--jobs", &ws_]),
+            || {
+                s.run_cmd(
+                    "ladder.toml",
+                    &s.dir.join("cache-scaling"),
+                    &["--force", "--jobs", &ws_],
+                )
+            },
             runs,
         )?;
         if json_u64(&out, "ran")? != 64 || json_u64(&out, "ok")? != 64 {
@@ -269,7 +299,11 @@ pub fn campaign(ws: &Workspace, bin: &Path, runs: usize) -> Result<(String, Valu
             spicelab: format!("{secs:.2} s"),
             baseline: format!("xargs -P{w}: {:.2} s", x[k]),
             ratio: format!("{:.3}x", secs / x[k]),
-            goal: if w == 2 { format!("<= {GOAL_VS_XARGS:.2}x xargs") } else { "-".into() },
+            goal: if w == 2 {
+                format!("<= {GOAL_VS_XARGS:.2}x xargs")
+            } else {
+                "-".into()
+            },
             pass: w != 2 || secs / x[k] <= GOAL_VS_XARGS,
         });
     }
@@ -290,9 +324,20 @@ pub fn campaign(ws: &Workspace, bin: &Path, runs: usize) -> Result<(String, Valu
 
     let tiny = s.expanded("tiny.toml", "out-tiny")?;
     let tlist = s.dir.join("tiny.list");
-    fs::write(&tlist, tiny.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
+    fs::write(
+        &tlist,
+        tiny.iter()
+            .map(|p| format!("{}\n", p.display()))
+            .collect::<String>(),
+    )?;
     let (ts, _) = timed(
-        || s.run_cmd("tiny.toml", &s.dir.join("cache-tiny"), &["--force", "--jobs", "1"]),
+        || {
+            s.run_cmd(
+                "tiny.toml",
+                &s.dir.join("cache-tiny"),
+                &["--force", "--jobs", "1"],
+            )
+        },
         runs,
     )?;
     let (tx, _) = timed(|| xargs(&tlist, 1), runs)?;
@@ -333,7 +378,10 @@ pub fn campaign(ws: &Workspace, bin: &Path, runs: usize) -> Result<(String, Valu
 pub fn incremental(ws: &Workspace, bin: &Path) -> Result<(String, Value, usize)> {
     let s = setup(ws, bin)?;
     fs::write(s.dir.join("ladder.cir"), LADDER)?;
-    fs::write(s.dir.join("incr.toml"), campaign_toml("bench-incr", "ladder.cir", "1k"))?;
+    fs::write(
+        s.dir.join("incr.toml"),
+        campaign_toml("bench-incr", "ladder.cir", "1k"),
+    )?;
     let cache = s.fresh_cache("cache-incr")?;
     let (cold, out) = timed(|| s.run_cmd("incr.toml", &cache, &["--jobs", "2"]), 1)?;
     if json_u64(&out, "ran")? != 64 {
@@ -343,7 +391,10 @@ pub fn incremental(ws: &Workspace, bin: &Path) -> Result<(String, Value, usize)>
     if json_u64(&out, "ran")? != 0 || json_u64(&out, "cache_hits")? != 64 {
         bail!("warm run was not all cache hits: {out}");
     }
-    fs::write(s.dir.join("incr.toml"), campaign_toml("bench-incr", "ladder.cir", "0.9k"))?;
+    fs::write(
+        s.dir.join("incr.toml"),
+        campaign_toml("bench-incr", "ladder.cir", "0.9k"),
+    )?;
     let (edited, out) = timed(|| s.run_cmd("incr.toml", &cache, &["--jobs", "2"]), 1)?;
     let ran = json_u64(&out, "ran")?;
     let rows = vec![
@@ -366,7 +417,10 @@ pub fn incremental(ws: &Workspace, bin: &Path) -> Result<(String, Value, usize)>
     ];
     let missed = rows.iter().filter(|r| !r.pass).count();
     Ok((
-        table("Incremental runs (`spicelab run`, real ngspice, one cache):", &rows),
+        table(
+            "Incremental runs (`spicelab run`, real ngspice, one cache):",
+            &rows,
+        ),
         json!({"cold_s": cold, "warm_s": warm, "edited_s": edited, "edited_ran": ran}),
         missed,
     ))

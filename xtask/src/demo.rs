@@ -84,16 +84,25 @@ pub fn run(ws: &Workspace, args: &DemoArgs) -> Result<ExitCode> {
     let dir = ws.target.join("demo");
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let bin = ws.build_spicelab()?;
-    let campaign = args
-        .campaign
-        .clone()
-        .unwrap_or_else(|| ws.root.join("examples").join("rc-montecarlo").join("campaign.toml"));
+    let campaign = args.campaign.clone().unwrap_or_else(|| {
+        ws.root
+            .join("examples")
+            .join("rc-montecarlo")
+            .join("campaign.toml")
+    });
     let campaign_s = ws.rel(&campaign).into_owned();
     let cache_s = ws.rel(&dir.join("cache")).into_owned();
     let out_s = ws.rel(&dir.join("out")).into_owned();
     // A fresh cache, so the first run simulates every job.
     let _ = fs::remove_dir_all(dir.join("cache"));
-    let run_args = ["run", campaign_s.as_str(), "--cache", &cache_s, "--out", &out_s];
+    let run_args = [
+        "run",
+        campaign_s.as_str(),
+        "--cache",
+        &cache_s,
+        "--out",
+        &out_s,
+    ];
     show(&bin, ws, &run_args)?;
     println!("\n(again: every job is now a cache hit)");
     show(&bin, ws, &run_args)?;

@@ -396,7 +396,20 @@ impl Measurer {
     /// None` takes the first plot that has the vector. Refuses a window with
     /// `from > to` or a NaN end, a NaN `at` or `level`, and `n = 0`.
     pub fn new(raw: &RawFile, specs: &[MeasureSpec]) -> Result<Measurer, MeasureError> {
-        let plots = raw.plots();
+        let headers: Vec<&waveform::PlotHeader> = raw.plots().iter().map(|p| &p.header).collect();
+        Measurer::for_headers(&headers, specs)
+    }
+
+    /// [`Measurer::new`] on the plot headers alone (a result that is not a
+    /// RAW file: a cache entry, fed block by block).
+    pub fn for_headers(
+        headers: &[&waveform::PlotHeader],
+        specs: &[MeasureSpec],
+    ) -> Result<Measurer, MeasureError> {
+        struct P<'a> {
+            header: &'a waveform::PlotHeader,
+        }
+        let plots: Vec<P<'_>> = headers.iter().map(|h| P { header: h }).collect();
         let mut accs = Vec::with_capacity(specs.len());
         for s in specs {
             let invalid = |message: &str| MeasureError::Invalid {

@@ -117,6 +117,9 @@ pub struct PlannedJob {
     pub cached: Option<JobMeta>,
     /// Run or skip, and why.
     pub decision: Decision,
+    /// The cached result lacks some of the campaign's measures: they are
+    /// computed from the cache entry (the simulator does not run).
+    pub remeasure: bool,
 }
 
 /// What [`plan`] found: every job, keyed and looked up.
@@ -233,8 +236,10 @@ pub fn plan(
                 why: "run: --force".to_string(),
             },
             (Some(meta), false) => match missing_measure(campaign, meta) {
-                Some(name) => Decision::Run {
-                    why: format!("run: the cached result has no measure {name}"),
+                Some(name) => Decision::Skip {
+                    why: format!(
+                        "skip: in the cache; measure {name} (new) is computed from the cached result"
+                    ),
                 },
                 None if reason.must_run() => Decision::Skip {
                     why: "skip: an identical job's result is in the cache".to_string(),
@@ -251,6 +256,9 @@ pub fn plan(
                     .to_string(),
             },
         };
+        let remeasure = cached
+            .as_ref()
+            .is_some_and(|m| missing_measure(campaign, m).is_some());
         jobs.push(PlannedJob {
             params: p,
             id,
@@ -258,6 +266,7 @@ pub fn plan(
             key,
             cached,
             decision,
+            remeasure,
         });
     }
     Ok(Plan {
@@ -514,6 +523,21 @@ pub fn execute(
             }
         })
         .collect();
+    for (j, o) in plan.jobs.iter().zip(outcomes.iter_mut()) {
+        if j.remeasure && o.cached {
+            match measure_cached(&opts.store, &j.key, &campaign.measures) {
+                Ok(Some(m)) => o.measures = m,
+                Ok(None) => {
+                    o.outcome = Outcome::Failed;
+                    o.reason = "the cached result went missing while its measures were computed; run again".into();
+                }
+                Err(e) => {
+                    o.outcome = Outcome::Failed;
+                    o.reason = format!("cannot compute the measures from the cached result: {e}");
+                }
+            }
+        }
+    }
     for (slot, r) in results.into_iter().enumerate() {
         let i = to_run[slot];
         let d = std::mem::take(&mut *details[slot].lock().unwrap_or_else(PoisonError::into_inner));
@@ -823,6 +847,39 @@ impl JobRun<'_> {
             .commit(w, &planned.key, &meta)
             .map_err(|e| fail(&e))?;
         Ok(())
+    }
+}
+
+/// The measures of the cached result under `key`, decoded block by block.
+fn measure_cached(
+    store: &DiskStore,
+    key: &str,
+    specs: &[crate::measure::MeasureSpec],
+) -> Result<Option<Vec<Option<f64>>>, String> {
+    let r = store.read_with(key, |mut r| {
+        let headers: Vec<waveform::PlotHeader> =
+            r.meta().plots.iter().map(|p| p.header.clone()).collect();
+        let refs: Vec<&waveform::PlotHeader> = headers.iter().collect();
+        let mut m = match Measurer::for_headers(&refs, specs) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        while let Some(b) = r.next_block()? {
+            let chunk = Chunk {
+                start: b.start,
+                len: b.len(),
+                step: 0,
+                columns: b.columns,
+            };
+            m.feed(b.plot, &chunk);
+        }
+        Ok(Ok(m.finish()))
+    });
+    match r {
+        Ok(Some(Ok(v))) => Ok(Some(v)),
+        Ok(Some(Err(e))) => Err(e),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -39,7 +39,11 @@ struct Run {
 /// `spicelab run CAMPAIGN --json --cache CACHE ARGS...` with `env`.
 fn run(campaign: &Path, cache: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
     let mut c = Command::new(bin());
-    c.arg("run").arg(campaign).arg("--json").arg("--cache").arg(cache);
+    c.arg("run")
+        .arg(campaign)
+        .arg("--json")
+        .arg("--cache")
+        .arg(cache);
     c.args(args);
     for (k, v) in env {
         c.env(k, v);
@@ -60,9 +64,7 @@ fn run(campaign: &Path, cache: &Path, args: &[&str], env: &[(&str, &Path)]) -> R
 }
 
 fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {key} in {v}"))
+    v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
 
 const RC: &str = "\
@@ -215,7 +217,10 @@ fn results_equal_ngspice_by_hand_and_measures_a_direct_computation() {
             ["vmax", "vmean", "t50", "v200"]
         );
         for (g, e) in got.iter().zip(&expect) {
-            assert!((g - e).abs() <= 1e-12 * e.abs().max(1e-9), "job {i}: {got:?} vs {expect:?}");
+            assert!(
+                (g - e).abs() <= 1e-12 * e.abs().max(1e-9),
+                "job {i}: {got:?} vs {expect:?}"
+            );
         }
         assert_eq!(meta.simulator, "ngspice");
         assert!(meta.wall_s > 0.0);
@@ -232,7 +237,10 @@ fn results_equal_ngspice_by_hand_and_measures_a_direct_computation() {
     let pass = t50.iter().filter(|&&x| x <= 150e-6).count() as u64;
     assert_eq!(r.json["yield"]["pass"].as_u64(), Some(pass));
     assert_eq!(r.json["yield"]["of"].as_u64(), Some(4));
-    assert!((t50[0] - (1e3 * 100e-9 * 2f64.ln() + 11e-6)).abs() < 2e-6, "{t50:?}");
+    assert!(
+        (t50[0] - (1e3 * 100e-9 * 2f64.ln() + 11e-6)).abs() < 2e-6,
+        "{t50:?}"
+    );
 }
 
 /// A wrapper around the real ngspice that crashes (SIGSEGV) on the job
@@ -284,7 +292,12 @@ vmax = { kind = "max", var = "v(out)" }
     let cache = dir.path().join("cache");
     let sim = wrapper(dir.path(), "39");
     let t0 = Instant::now();
-    let r = run(&campaign, &cache, &["--jobs", "2"], &[("SPICELAB_NGSPICE", &sim)]);
+    let r = run(
+        &campaign,
+        &cache,
+        &["--jobs", "2"],
+        &[("SPICELAB_NGSPICE", &sim)],
+    );
     assert!(t0.elapsed() < Duration::from_secs(30));
     assert_eq!(r.code, 1, "{}", r.json);
     assert_eq!(
@@ -309,12 +322,18 @@ vmax = { kind = "max", var = "v(out)" }
     assert_eq!(broken["status"], "failed");
     assert_eq!(broken["params"]["corner"], "broken");
     let reason = broken["reason"].as_str().unwrap();
-    assert!(reason.starts_with("ngspice exited 1: Error on line"), "{reason}");
+    assert!(
+        reason.starts_with("ngspice exited 1: Error on line"),
+        "{reason}"
+    );
     let log = PathBuf::from(broken["log"].as_str().unwrap());
     assert!(fs::read_to_string(&log).unwrap().contains("Error on line"));
     let hang = by_job(2);
     assert_eq!(hang["status"], "timed_out");
-    assert!(hang["reason"].as_str().unwrap().contains("timed out after 2 s"));
+    assert!(hang["reason"]
+        .as_str()
+        .unwrap()
+        .contains("timed out after 2 s"));
     let crash = by_job(3);
     assert_eq!(crash["status"], "failed");
     assert!(
@@ -330,10 +349,17 @@ vmax = { kind = "max", var = "v(out)" }
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(left.stdout.is_empty(), "left running: {}", String::from_utf8_lossy(&left.stdout));
-    let ps = Command::new("pgrep").args(["-f", "1e-13"]).output().unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "left running: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+    let ps = Command::new("pgrep")
+        .args(["-f", "1e-13"])
+        .output()
+        .unwrap();
     let _ = ps; // the job's netlist is in a temp dir: checked by the cmdline search above
-    // the two good jobs are in the cache, the others are not
+                // the two good jobs are in the cache, the others are not
     let store = DiskStore::new(&cache).unwrap();
     assert_eq!(store.keys().unwrap().len(), 2);
 }
@@ -371,7 +397,9 @@ vrms = {{ kind = "rms", var = "v(out)" }}
 }
 
 fn entries(cache: &Path) -> usize {
-    DiskStore::new(cache).map(|s| s.keys().unwrap().len()).unwrap_or(0)
+    DiskStore::new(cache)
+        .map(|s| s.keys().unwrap().len())
+        .unwrap_or(0)
 }
 
 fn spawn_run(campaign: &Path, cache: &Path) -> std::process::Child {
@@ -389,7 +417,10 @@ fn spawn_run(campaign: &Path, cache: &Path) -> std::process::Child {
 fn wait_for_entries(cache: &Path, at_least: usize, limit: Duration) {
     let t0 = Instant::now();
     while entries(cache) < at_least {
-        assert!(t0.elapsed() < limit, "no {at_least} entries after {limit:?}");
+        assert!(
+            t0.elapsed() < limit,
+            "no {at_least} entries after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -405,7 +436,11 @@ fn sigint_mid_campaign_leaves_whole_entries_and_says_what_was_cancelled() {
     let child = spawn_run(&campaign, &cache);
     wait_for_entries(&cache, 2, Duration::from_secs(60));
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -421,7 +456,11 @@ fn sigint_mid_campaign_leaves_whole_entries_and_says_what_was_cancelled() {
     assert_eq!(report.ok, ok);
     assert!(report.removed.is_empty());
     // no simulator left behind
-    let left = Command::new("pgrep").arg("-f").arg(dir.path()).output().unwrap();
+    let left = Command::new("pgrep")
+        .arg("-f")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(left.stdout.is_empty());
 }
 
@@ -491,8 +530,16 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("proj");
     write(&root, "amp.cir", AMP);
-    write(&root, "models/nmos.inc", "* wrapper\n.include deep/core.mod\n");
-    write(&root, "models/deep/core.mod", ".model nch nmos (vto=0.7 kp=1e-4)\n");
+    write(
+        &root,
+        "models/nmos.inc",
+        "* wrapper\n.include deep/core.mod\n",
+    );
+    write(
+        &root,
+        "models/deep/core.mod",
+        ".model nch nmos (vto=0.7 kp=1e-4)\n",
+    );
     write(&root, "rc.cir", RC);
     let amp_toml = |runs: u32, rloads: &str| {
         format!(
@@ -500,7 +547,11 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
         )
     };
     // r1 must be used by the netlist: a gate resistor
-    write(&root, "amp.cir", &AMP.replace("V2 in 0 1.2", "V2 g 0 1.2\nRG g in {r1}"));
+    write(
+        &root,
+        "amp.cir",
+        &AMP.replace("V2 in 0 1.2", "V2 g 0 1.2\nRG g in {r1}"),
+    );
     let amp = write(&root, "amp.toml", &amp_toml(4, "\"1k\", \"10k\""));
     let rc = write(&root, "rc.toml", RC_SWEEP);
     let cache = dir.path().join("cache");
@@ -516,10 +567,30 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
     let warm = run(&amp, &cache, &["--explain"], &[]);
     assert_eq!((n(&warm.json, "ran"), n(&warm.json, "cache_hits")), (0, 8));
 
+    // a new measure: computed from the cached results, nothing runs
+    let with_measure =
+        amp_toml(4, "\"1k\", \"10k\"") + "vmax = { kind = \"max\", var = \"v(out)\" }\n";
+    write(&root, "amp.toml", &with_measure);
+    let r = run(&amp, &cache, &[], &[]);
+    assert_eq!(
+        (n(&r.json, "ran"), n(&r.json, "cache_hits")),
+        (0, 8),
+        "{}",
+        r.json
+    );
+    assert_eq!(n(&r.json["measures"]["vmax"], "n"), 8);
+    // an operating point: final and max of the one point agree
+    assert_eq!(
+        r.json["measures"]["vmax"]["mean"],
+        r.json["measures"]["vout"]["mean"]
+    );
+    write(&root, "amp.toml", &amp_toml(4, "\"1k\", \"10k\""));
+
     // comments, spacing and case: nothing runs
-    let edited = fs::read_to_string(root.join("amp.cir"))
-        .unwrap()
-        .replace("R1 vdd out {rload}", "* the load\nr1   VDD out   {RLOAD} ; load");
+    let edited = fs::read_to_string(root.join("amp.cir")).unwrap().replace(
+        "R1 vdd out {rload}",
+        "* the load\nr1   VDD out   {RLOAD} ; load",
+    );
     write(&root, "amp.cir", &edited);
     assert_eq!(n(&run(&amp, &cache, &[], &[]).json, "ran"), 0);
 
@@ -542,7 +613,11 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
     assert_eq!(n(&r.json, "cache_hits"), 8);
 
     // a model file two levels deep: every amp job, no rc job
-    write(&root, "models/deep/core.mod", ".model nch nmos (vto=0.65 kp=1e-4)\n");
+    write(
+        &root,
+        "models/deep/core.mod",
+        ".model nch nmos (vto=0.65 kp=1e-4)\n",
+    );
     let r = run(&amp, &cache, &["--explain"], &[]);
     assert_eq!(n(&r.json, "ran"), 12);
     assert!(reasons(&r)
@@ -553,7 +628,13 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
     // the whole campaign moved elsewhere: nothing runs
     let moved = dir.path().join("elsewhere/proj");
     fs::create_dir_all(moved.parent().unwrap()).unwrap();
-    assert!(Command::new("cp").arg("-r").arg(&root).arg(&moved).status().unwrap().success());
+    assert!(Command::new("cp")
+        .arg("-r")
+        .arg(&root)
+        .arg(&moved)
+        .status()
+        .unwrap()
+        .success());
     let r = run(&moved.join("amp.toml"), &cache, &[], &[]);
     assert_eq!((n(&r.json, "ran"), n(&r.json, "cache_hits")), (0, 12));
 
@@ -561,9 +642,13 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
     let sim = wrapper(dir.path(), "99");
     let r = run(&amp, &cache, &["--explain"], &[("SPICELAB_NGSPICE", &sim)]);
     assert_eq!(n(&r.json, "ran"), 12);
-    assert!(reasons(&r)
-        .iter()
-        .all(|x| x == "run: simulator changed from ngspice 39 to ngspice 99"), "{:?}", reasons(&r));
+    assert!(
+        reasons(&r)
+            .iter()
+            .all(|x| x == "run: simulator changed from ngspice 39 to ngspice 99"),
+        "{:?}",
+        reasons(&r)
+    );
 
     // --force: everything again
     let r = run(&amp, &cache, &["--force"], &[]);
@@ -574,10 +659,18 @@ fn only_what_an_edit_touched_runs_again_and_explain_says_why() {
 fn an_include_cycle_and_a_missing_include_are_errors_naming_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(root, "a.cir", "* cycle\n.include x.inc\nR1 a 0 {r}\n.op\n.end\n");
+    write(
+        root,
+        "a.cir",
+        "* cycle\n.include x.inc\nR1 a 0 {r}\n.op\n.end\n",
+    );
     write(root, "x.inc", ".include y.inc\n");
     write(root, "y.inc", ".include x.inc\n");
-    write(root, "b.cir", "* missing\n.include models/none.lib\nR1 a 0 {r}\n.op\n.end\n");
+    write(
+        root,
+        "b.cir",
+        "* missing\n.include models/none.lib\nR1 a 0 {r}\n.op\n.end\n",
+    );
     for (net, words) in [("a.cir", "x.inc"), ("b.cir", "models/none.lib")] {
         let toml = write(
             root,
@@ -595,7 +688,10 @@ fn an_include_cycle_and_a_missing_include_are_errors_naming_the_chain() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(words), "{net}: {err}");
         assert!(
-            err.contains("cycle") || err.contains("missing") || err.contains("cannot") || err.contains("not found"),
+            err.contains("cycle")
+                || err.contains("missing")
+                || err.contains("cannot")
+                || err.contains("not found"),
             "{net}: {err}"
         );
     }
