@@ -25,6 +25,7 @@ pub use cache_zstd;
 pub use raw_stream;
 pub use waveform;
 
+pub mod campaign;
 pub mod measure;
 pub mod spec;
 pub mod stats;
