@@ -207,7 +207,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
     let doc: Node = toml::from_str(text).map_err(|e| CampaignError::Syntax {
         file: path.to_path_buf(),
         line: e.span().map_or(1, |s| line_of(text, s.start)),
-        message: e.message().trim().to_owned(),
+        message: format!("not valid TOML: {}", e.message().trim()),
     })?;
     let Node::Table(top) = doc else {
         return Err(CampaignError::Syntax {
@@ -216,17 +216,23 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
             message: "a campaign file is a TOML table".to_owned(),
         });
     };
-    cx.only(&top, "", TABLES).map_err(|e| match e {
-        CampaignError::Invalid {
-            file, line, key, ..
-        } => CampaignError::Invalid {
-            file,
-            line,
-            key: format!("[{key}]"),
-            message: format!("unknown table (expected one of: {})", TABLES.join(", ")),
-        },
-        other => other,
-    })?;
+    for e in &top {
+        if TABLES.contains(&e.name()) {
+            continue;
+        }
+        return Err(match e.value.get_ref() {
+            Node::Table(_) => cx.err(
+                e.key_span(),
+                &format!("[{}]", e.name()),
+                format!("unknown table (expected one of: {})", TABLES.join(", ")),
+            ),
+            _ => cx.err(
+                e.key_span(),
+                e.name(),
+                "unknown key at the top level (campaign settings go under [campaign])",
+            ),
+        });
+    }
 
     let root = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -543,7 +543,14 @@ fn errors_name_file_line_and_key() {
             "[campaign]\nnetlist = \"rc.cir\"\n[outputs]\nresample = { points = 1 }\n",
             "rc.toml:4: [outputs] resample.points: 1: need at least 2 points",
         ),
-        ("[campaign]\nnetlist = \"rc.cir\"\nname = \n", "rc.toml:3: "),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\nname = \n",
+            "rc.toml:3: not valid TOML: ",
+        ),
+        (
+            "netlist = \"rc.cir\"\n[campaign]\nnetlist = \"rc.cir\"\n",
+            "rc.toml:1: netlist: unknown key at the top level (campaign settings go under [campaign])",
+        ),
         // Against the netlist: a parameter it never uses.
         (
             "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nrload = [\"1k\"]\n\n[corners]\ntt = { rlaod = 1 }\n",
