@@ -41,6 +41,7 @@ use std::time::Duration;
 use waveform::ParamValue;
 
 pub use error::CampaignError;
+pub use parse::parse_duration;
 
 use crate::measure::MeasureSpec;
 use crate::spec::Spec;
@@ -346,6 +347,16 @@ impl Campaign {
             Ok(_) => Ok(()),
             Err(e) => Err(self.netlist_error(e)),
         }
+    }
+
+    /// Where a campaign parameter (sweep, corner or Monte Carlo) is given:
+    /// (1-based line, key as `[sweep] rload`), for messages about it;
+    /// names compare ASCII case-insensitively. `None` for other names.
+    pub fn param_origin(&self, name: &str) -> Option<(usize, &str)> {
+        self.origins
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(name))
+            .map(|o| (o.line, o.key.as_str()))
     }
 
     fn netlist_error(&self, e: incremental::JobError) -> CampaignError {

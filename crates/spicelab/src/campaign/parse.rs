@@ -37,6 +37,8 @@ const CAMPAIGN_KEYS: &[&str] = &[
 const RANGE_KEYS: &[&str] = &["from", "to", "points", "scale"];
 const MC_PARAM_KEYS: &[&str] = &["dist", "nominal", "tol", "sigma", "lot", "lot_tol"];
 const SPECTRAL: &[&str] = &["thd", "sinad", "sfdr", "enob", "snr"];
+/// The most points a range may have.
+const MAX_POINTS: i64 = 1_000_000;
 const KINDS: &str = "min, max, mean, rms, pp, final, at, cross, thd, sinad, sfdr, enob, snr";
 
 struct Cx<'a> {
@@ -207,7 +209,11 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
     let doc: Node = toml::from_str(text).map_err(|e| CampaignError::Syntax {
         file: path.to_path_buf(),
         line: e.span().map_or(1, |s| line_of(text, s.start)),
-        message: format!("not valid TOML: {}", e.message().trim()),
+        message: if e.message().contains("$__toml_private_datetime") {
+            "a date or time is not a campaign value (write numbers and strings)".to_owned()
+        } else {
+            format!("not valid TOML: {}", e.message().trim())
+        },
     })?;
     let Node::Table(top) = doc else {
         return Err(CampaignError::Syntax {
@@ -525,7 +531,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
 
 /// A duration: `"60s"`, `"2m"` (minutes), `"500ms"`, `"1h"`, `"1.5s"`, or a
 /// bare number (TOML or string) of seconds. Must be above 0.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+pub fn parse_duration(s: &str) -> Option<Duration> {
     let t = s.trim();
     let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1e-3)
@@ -595,6 +601,13 @@ fn sweep_values(cx: &Cx<'_>, e: &Entry, key: &str) -> Result<Vec<(String, f64)>>
             let pv = get("points")?;
             let pkey = format!("{key}.points");
             let points = cx.int(pv, &pkey)?;
+            if points > MAX_POINTS {
+                return Err(cx.err(
+                    pv.span(),
+                    &pkey,
+                    format!("{points}: too many points (at most {MAX_POINTS})"),
+                ));
+            }
             if points < 1 || (points == 1 && from != to) {
                 return Err(cx.err(
                     pv.span(),

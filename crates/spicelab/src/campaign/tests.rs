@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use waveform::ParamValue;
 
-use super::parse::parse_duration;
 use super::*;
 use crate::measure::{Edge, MeasureKind};
 
@@ -540,6 +539,42 @@ fn errors_name_file_line_and_key() {
             "rc.toml:6: [spec] vmax: give min, max or both",
         ),
         (
+            "[campaign]\nnetlist = \"rc.cir\"\nname = 1979-05-27\n",
+            "rc.toml:3: a date or time is not a campaign value",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nrload = { from = 1, to = 2, points = 100000000 }\n",
+            "rc.toml:4: [sweep] rload.points: 100000000: too many points",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[corners]\ntt = 1\n",
+            "rc.toml:4: [corners] tt: expected a table of parameters",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nrload = \"1k\"\n",
+            "rc.toml:4: [sweep] rload: expected a list of values or a range",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nrload = [\"1k\"]\nRLOAD = [\"2k\"]\n",
+            "rc.toml:5: [sweep] RLOAD: parameter `RLOAD` is already given in [sweep] (line 4)",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"cross\", var = \"v(out)\", level = 1, n = 0 }\n",
+            "rc.toml:4: [measure] t.n: 0: n counts from 1",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"mean\", var = \"v(out)\", from = \"2m\", to = \"1m\" }\n",
+            "rc.toml:4: [measure] t.from: from (0.002) is after to (0.001)",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"thd\", var = \"v(out)\", harmonics = 0 }\n",
+            "rc.toml:4: [measure] t.harmonics: 0: at least 1",
+        ),
+        (
+            "[campaign]\nnetlist = \"sub\"\n",
+            "rc.toml:2: [campaign] netlist: the netlist `",
+        ),
+        (
             "[campaign]\nnetlist = \"rc.cir\"\n[outputs]\nresample = { points = 1 }\n",
             "rc.toml:4: [outputs] resample.points: 1: need at least 2 points",
         ),
@@ -593,6 +628,50 @@ fn accepted_forms() {
         c.sweep[0].values,
         vec![("0.05".to_owned(), 0.05), ("1meg".to_owned(), 1e6)]
     );
+    // Measure defaults, an empty corner, the origin of a parameter.
+    let file = write_campaign(
+        dir.path(),
+        "[campaign]\nnetlist = \"rc.cir\"\n[corners]\nnom = {}\nhi = { a = 2 }\n\
+[measure]\nt = { kind = \"cross\", var = \"v(a)\", level = 0.5, plot = 1 }\n\
+m = { kind = \"rms\", var = \"v(a)\", from = 0, to = \"1m\" }\n",
+    );
+    let c = Campaign::load(&file).unwrap();
+    c.check_netlist().unwrap();
+    assert_eq!(c.corners[0].params, vec![]);
+    assert_eq!(c.job_count(), 2);
+    assert_eq!(c.jobs()[0].netlist_params, vec![]);
+    assert_eq!(c.param_origin("A"), Some((5, "[corners] hi.a")));
+    assert_eq!(
+        c.measures[0].kind,
+        MeasureKind::Cross {
+            level: 0.5,
+            edge: Edge::Either,
+            n: 1
+        }
+    );
+    assert_eq!(c.measures[0].plot, Some(1));
+    assert_eq!(
+        (c.measures[1].from, c.measures[1].to),
+        (Some(0.0), Some(1e-3))
+    );
+    assert_eq!(c.measures[1].kind, MeasureKind::Rms);
+    // A missing include is reported against the netlist key.
+    std::fs::write(
+        dir.path().join("inc.cir"),
+        "t\n.include models/none.lib\nR1 a 0 {a}\n.end\n",
+    )
+    .unwrap();
+    let file = write_campaign(
+        dir.path(),
+        "# x\n[campaign]\nnetlist = \"inc.cir\"\n[sweep]\na = [1]\n",
+    );
+    let e = Campaign::load(&file).unwrap().check_netlist().unwrap_err();
+    assert!(
+        e.to_string().contains("rc.toml:3: [campaign] netlist: "),
+        "{e}"
+    );
+    assert!(matches!(e, CampaignError::Netlist { line: 3, .. }));
+    assert_eq!(e.key(), Some("[campaign] netlist"));
     // Unknown file.
     let e = Campaign::load(&dir.path().join("nope.toml")).unwrap_err();
     assert!(e.to_string().contains("nope.toml: cannot read"), "{e}");
