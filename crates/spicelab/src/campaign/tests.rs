@@ -698,3 +698,46 @@ fn durations_and_texts() {
     assert_eq!(round12(1.0000000000004), 1.0);
     assert_eq!(round12(1043.20000000001), 1043.2);
 }
+
+/// The draws of seed 1 as docs/campaign.md specifies them, pinned: the same
+/// on every machine and in every version (an independent implementation of
+/// the documented formula in Python, hashlib + math, gives these digits).
+#[test]
+fn mc_golden_values() {
+    let c = mc_campaign(3, 1, "");
+    let mc = c.montecarlo.as_ref().unwrap();
+    let want: [[f64; 4]; 3] = [
+        [
+            994.245454667,
+            1.06713557279e-8,
+            1011.98235006,
+            974.332366876,
+        ],
+        [
+            982.511375986,
+            1.02062381326e-8,
+            1013.39974079,
+            1035.17166121,
+        ],
+        [
+            986.136801857,
+            9.32092826151e-9,
+            1020.31888355,
+            1009.33691065,
+        ],
+    ];
+    for (k, w) in want.iter().enumerate() {
+        let got: Vec<f64> = mc.draw(k as u64).into_iter().map(|p| p.1).collect();
+        assert_eq!(got, w.to_vec(), "run {k}");
+    }
+    let j = c.job(0).unwrap();
+    assert_eq!(
+        j.netlist_params,
+        vec![
+            ("r1".to_owned(), "994.245454667".to_owned()),
+            ("c1".to_owned(), "1.06713557279e-8".to_owned()),
+            ("r2".to_owned(), "1011.98235006".to_owned()),
+            ("r3".to_owned(), "974.332366876".to_owned()),
+        ]
+    );
+}
