@@ -328,6 +328,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
                         .map(|v| cx.value(v, key))
                         .collect::<Result<Vec<f64>>>()?
                 }
+                Node::Table(_) => sweep_values(&cx, e, key)?
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
                 _ => vec![cx.value(&e.value, key)?],
             }
         }

@@ -539,6 +539,18 @@ fn errors_name_file_line_and_key() {
             "rc.toml:6: [spec] vmax: give min, max or both",
         ),
         (
+            "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nrload = [\n  \"1k\",\n  \"2k\",\n  \"1,5k\",\n]\n",
+            "rc.toml:7: [sweep] rload: `1,5k` is not a SPICE number",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\ntemperature = { from = 0, to = 100, points = 1 }\n",
+            "rc.toml:3: [campaign] temperature.points: 1: a range needs at least 2 points",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[sweep]\nr1 = [1]\n[corners]\ntt = { vth = 0 }\n[montecarlo]\nruns = 2\nvth = { nominal = 1 }\n",
+            "rc.toml:9: [montecarlo] vth: parameter `vth` is already given in [corners] (line 6)",
+        ),
+        (
             "[campaign]\nnetlist = \"rc.cir\"\nname = 1979-05-27\n",
             "rc.toml:3: a date or time is not a campaign value",
         ),
@@ -618,6 +630,13 @@ fn accepted_forms() {
     assert_eq!(c.save, vec!["v(a)"]);
     assert_eq!(c.timeout, Some(Duration::from_secs(90)));
     assert_eq!(c.simulator, "xyce");
+    // A temperature range.
+    let file = write_campaign(
+        dir.path(),
+        "[campaign]\nnetlist = \"rc.cir\"\ntemperature = { from = -40, to = 120, points = 5 }\n",
+    );
+    let c = Campaign::load(&file).unwrap();
+    assert_eq!(c.temperature, vec![-40.0, 0.0, 40.0, 80.0, 120.0]);
     // A percentage in a sweep goes to the netlist as a number.
     let file = write_campaign(
         dir.path(),
