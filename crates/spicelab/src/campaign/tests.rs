@@ -760,3 +760,25 @@ fn mc_golden_values() {
         ]
     );
 }
+
+/// Every complete file in docs/campaign.md (a TOML block that starts with
+/// `[campaign]`) loads and passes the netlist check.
+#[test]
+fn docs_examples_load() {
+    let doc = include_str!("../../../../docs/campaign.md");
+    let mut n = 0;
+    for block in doc.split("```toml\n").skip(1) {
+        let Some((text, _)) = block.split_once("```") else {
+            continue;
+        };
+        if !text.starts_with("[campaign]") {
+            continue;
+        }
+        let dir = dir_with_netlist(RC_CIR);
+        let file = write_campaign(dir.path(), text);
+        let c = Campaign::load(&file).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        c.check_netlist().unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 2);
+}
