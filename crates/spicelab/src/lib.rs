@@ -6,7 +6,9 @@
 //! - [`waveform`]: the data model (plots, variables, columns, steps);
 //! - [`raw_stream`]: the streaming RAW reader and writer for every dialect;
 //! - [`cache_zstd`]: the compressed, content-addressed result cache;
-//! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them.
+//! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them;
+//! - [`campaign`]: campaign files (sweeps, corners, temperatures, Monte Carlo,
+//!   measures, specs) read, checked and expanded into jobs.
 //!
 //! ```
 //! use spicelab::raw_stream::RawFile;
