@@ -285,6 +285,9 @@ fn missing_measure<'a>(campaign: &'a Campaign, meta: &JobMeta) -> Option<&'a str
         .find(|name| !meta.measures.iter().any(|(n, _)| n == name))
 }
 
+/// An observer of the run's progress (called after each finished job).
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
 /// How a run is carried out.
 pub struct RunOptions {
     /// The cache.
@@ -300,7 +303,7 @@ pub struct RunOptions {
     /// Set to stop the run: no new job starts, running ones are ended.
     pub cancel: CancelToken,
     /// Called after each finished job.
-    pub progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    pub progress: Option<ProgressFn>,
 }
 
 impl RunOptions {
@@ -761,10 +764,7 @@ impl JobRun<'_> {
         let failure = match failure {
             Some(f) => Some(f),
             None => match RawFile::open(&prepared.raw) {
-                Ok(raw) => match self.store_result(planned, &raw, d) {
-                    Ok(()) => None,
-                    Err(e) => Some(e),
-                },
+                Ok(raw) => self.store_result(planned, &raw, d).err(),
                 Err(e) => Some(format!(
                     "{} exited 0 but left no readable RAW file ({e}){}",
                     self.sim.name(),

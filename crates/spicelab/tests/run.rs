@@ -477,7 +477,7 @@ fn after_sigkill_a_second_run_runs_only_the_unfinished_jobs_and_equals_a_clean_r
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let finished = entries(&cache);
-    assert!(finished >= 3 && finished < 10, "{finished}");
+    assert!((3..10).contains(&finished), "{finished}");
     let again = run(&campaign, &cache, &[], &[]);
     assert_eq!(again.code, 0, "{}", again.json);
     assert_eq!(n(&again.json, "cache_hits") as usize, finished);
