@@ -276,6 +276,22 @@ pub fn plan(
     })
 }
 
+/// A job's parameters as text: what the netlist got (`1k`) where it got
+/// one, else the value (`27`, a corner name).
+pub fn params_text(p: &JobParams) -> Vec<(String, String)> {
+    p.params
+        .iter()
+        .map(|(name, v)| {
+            let text = p
+                .netlist_params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| v.to_string(), |(_, t)| t.clone());
+            (name.clone(), text)
+        })
+        .collect()
+}
+
 /// The first of the campaign's measures a stored result lacks.
 fn missing_measure<'a>(campaign: &'a Campaign, meta: &JobMeta) -> Option<&'a str> {
     campaign
@@ -356,6 +372,9 @@ pub struct JobOutcome {
     pub key: String,
     /// Its parameters.
     pub params: Vec<(String, ParamValue)>,
+    /// Its parameters as written for people: the text the netlist got
+    /// (`1k`, as the campaign file spells it) where there is one.
+    pub params_text: Vec<(String, String)>,
     /// How it ended.
     pub outcome: Outcome,
     /// Whether the result came from the cache.
@@ -504,6 +523,7 @@ pub fn execute(
                 id: j.id.clone(),
                 key: j.key.clone(),
                 params: j.params.params.clone(),
+                params_text: params_text(&j.params),
                 outcome: Outcome::Ok,
                 cached: true,
                 reason: String::new(),
@@ -733,18 +753,21 @@ impl JobRun<'_> {
             d.exit_code = o.status.code();
             d.cpu_s = o.cpu.map_or(0.0, |c| c.as_secs_f64());
         }
-        let log_text = std::fs::read(&prepared.log)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let mut log_text = log_text;
-        if let Some(o) = output {
-            // What the simulator said on stderr (and stdout, when the log is
-            // a file) belongs with its log.
+        // What the simulator printed (when its log is a file of its own)
+        // comes first, its log after: the tail is the log's end.
+        let mut log_text = String::new();
+        if let (Some(o), false) = (output, prepared.log_is_stdout) {
             for t in [&o.stdout, &o.stderr] {
-                if !t.bytes.is_empty() && !prepared.log_is_stdout {
+                if !t.bytes.is_empty() {
                     log_text.push_str(&t.text());
+                    if !log_text.ends_with('\n') {
+                        log_text.push('\n');
+                    }
                 }
             }
+        }
+        if let Ok(b) = std::fs::read(&prepared.log) {
+            log_text.push_str(&String::from_utf8_lossy(&b));
         }
         d.log_tail = self.sim.log_tail(&log_text, LOG_TAIL_LINES);
         let failure = match &run {

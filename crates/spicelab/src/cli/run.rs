@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{json, Map, Value};
 use spicelab::campaign::Campaign;
 use spicelab::run::{
-    execute, human_duration, plan, JobOutcome, Outcome, Plan, RunOptions, RunReport,
+    execute, human_duration, params_text, plan, JobOutcome, Outcome, Plan, RunOptions, RunReport,
 };
 use spicelab::sim::adapter;
 
@@ -63,15 +63,15 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-fn params_json(params: &[(String, waveform::ParamValue)]) -> Value {
+fn params_json(params: &[(String, String)]) -> Value {
     let mut m = Map::new();
     for (k, v) in params {
-        m.insert(k.clone(), Value::String(v.to_string()));
+        m.insert(k.clone(), Value::String(v.clone()));
     }
     Value::Object(m)
 }
 
-fn params_text(params: &[(String, waveform::ParamValue)]) -> String {
+fn params_line(params: &[(String, String)]) -> String {
     params
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -160,7 +160,7 @@ fn dry_run(a: &RunArgs, campaign: &Campaign, planned: Option<&Plan>) -> anyhow::
             .iter()
             .enumerate()
             .map(|(i, j)| {
-                let mut o = json!({"job": j.index, "params": params_json(&j.params)});
+                let mut o = json!({"job": j.index, "params": params_json(&params_text(j))});
                 if let (Some(p), Value::Object(m)) = (planned, &mut o) {
                     let pj = &p.jobs[i];
                     m.insert("key".into(), json!(pj.key));
@@ -190,10 +190,10 @@ fn dry_run(a: &RunArgs, campaign: &Campaign, planned: Option<&Plan>) -> anyhow::
                 "  job {:>4}  {:<4} {}   ({})",
                 j.index,
                 p.jobs[i].decision.verb(),
-                params_text(&j.params),
+                params_line(&params_text(j)),
                 p.jobs[i].decision.why()
             )?,
-            None => outln!("  job {:>4}  {}", j.index, params_text(&j.params))?,
+            None => outln!("  job {:>4}  {}", j.index, params_line(&params_text(j)))?,
         }
     }
     if let Some(p) = planned {
@@ -213,7 +213,7 @@ fn print_explain(plan: &Plan) -> anyhow::Result<()> {
             j.params.index,
             j.decision.verb(),
             j.decision.why(),
-            params_text(&j.params.params)
+            params_line(&params_text(&j.params))
         )?;
     }
     Ok(())
@@ -226,7 +226,7 @@ fn explain_json(plan: &Plan) -> Value {
             .map(|j| {
                 json!({"job": j.params.index, "id": j.id, "key": j.key,
                        "decision": j.decision.verb(), "reason": j.decision.why(),
-                       "params": params_json(&j.params.params)})
+                       "params": params_json(&params_text(&j.params))})
             })
             .collect(),
     )
@@ -245,7 +245,7 @@ fn summary_json(r: &RunReport) -> Value {
     let failures: Vec<Value> = failures(r)
         .into_iter()
         .map(|o| {
-            json!({"job": o.index, "params": params_json(&o.params), "status": o.outcome.name(),
+            json!({"job": o.index, "params": params_json(&o.params_text), "status": o.outcome.name(),
                    "reason": o.reason, "log": o.log, "log_tail": o.log_tail,
                    "exit_code": o.exit_code})
         })
@@ -323,7 +323,7 @@ fn print_summary(r: &RunReport) -> anyhow::Result<()> {
             outln!(
                 "  job {} ({}): {}: {}",
                 o.index,
-                params_text(&o.params),
+                params_line(&o.params_text),
                 o.outcome.name(),
                 o.reason
             )?;

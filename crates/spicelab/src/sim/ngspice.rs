@@ -125,8 +125,12 @@ impl SimulatorAdapter for Ngspice {
             {
                 break;
             }
-            reason.push_str(": ");
-            reason.push_str(next);
+            if !reason.ends_with(':') {
+                reason.push(':');
+            }
+            reason.push(' ');
+            // ngspice pads the echoed netlist line with runs of spaces.
+            reason.push_str(&next.split_whitespace().collect::<Vec<_>>().join(" "));
         }
         Some(reason)
     }
