@@ -33,3 +33,4 @@ pub mod run;
 pub mod sim;
 pub mod spec;
 pub mod stats;
+pub mod store;

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use cache_zstd::{CacheError, DiskStore, JobMeta, FORMAT_VERSION};
 use exec_pool::{CancelToken, Capture, CommandError, CommandJob, JobContext, Pool, Progress};
-use raw_stream::{Chunk, RawError, RawFile};
+use raw_stream::{Chunk, RawFile};
 use waveform::ParamValue;
 
 use crate::campaign::{Campaign, CampaignError, JobParams};
@@ -845,15 +845,8 @@ impl JobRun<'_> {
             .store
             .writer(raw.dialect(), raw.encoding())
             .map_err(|e| fail(&e))?;
-        stream_plots(raw, |i, header, types, chunk| match chunk {
-            Stage::Begin => w.begin_plot(header, types).map_err(StreamError::Cache),
-            Stage::Chunk(c) => {
-                measurer.feed(i, c);
-                w.write_columns(&c.columns).map_err(StreamError::Cache)
-            }
-            Stage::End(steps) => w.end_plot(steps).map_err(StreamError::Cache),
-        })
-        .map_err(|e| fail(&e))?;
+        crate::store::write_raw(&mut w, raw, |plot, chunk| measurer.feed(plot, chunk))
+            .map_err(|e| fail(&e))?;
         d.measures = measurer.finish();
         let meta = JobMeta {
             params: planned.params.params.clone(),
@@ -923,53 +916,6 @@ fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
 #[cfg(not(unix))]
 fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
     None
-}
-
-/// Where [`stream_plots`] is in a plot.
-pub(crate) enum Stage<'a> {
-    /// Before the first chunk.
-    Begin,
-    /// A chunk of points, every column.
-    Chunk(&'a Chunk),
-    /// After the last chunk, with the plot's steps.
-    End(&'a waveform::Steps),
-}
-
-/// A failure while streaming a RAW file somewhere.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StreamError {
-    /// Reading.
-    #[error(transparent)]
-    Raw(#[from] RawError),
-    /// Writing to the cache.
-    #[error(transparent)]
-    Cache(CacheError),
-}
-
-/// Streams every plot of `raw` chunk by chunk (64 Ki points, all columns)
-/// through `f`.
-pub(crate) fn stream_plots(
-    raw: &RawFile,
-    mut f: impl FnMut(
-        usize,
-        &waveform::PlotHeader,
-        &[waveform::ValueType],
-        Stage<'_>,
-    ) -> Result<(), StreamError>,
-) -> Result<(), StreamError> {
-    let mut chunk = Chunk::default();
-    for i in 0..raw.plots().len() {
-        let plot = raw.plot(i)?;
-        let types = plot.info().types.clone();
-        f(i, plot.header(), &types, Stage::Begin)?;
-        let mut chunks = plot.chunks(1 << 16);
-        while chunks.fill(&mut chunk)? {
-            f(i, plot.header(), &types, Stage::Chunk(&chunk))?;
-        }
-        let steps = plot.steps()?;
-        f(i, plot.header(), &types, Stage::End(&steps))?;
-    }
-    Ok(())
 }
 
 /// A duration as people write it in a summary (`41.2 s`, `3 min 5 s`).

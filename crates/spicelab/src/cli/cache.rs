@@ -9,7 +9,7 @@ use cache_zstd::{
     EntryReader, JobMeta, KeyHasher, ResultCache, Secret,
 };
 use clap::{Args, Subcommand, ValueEnum};
-use raw_stream::{Chunk, PlotWriter, RawFormat};
+use raw_stream::{PlotWriter, RawFormat};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -332,21 +332,18 @@ fn put(store: DiskStore, p: &PutArgs, json: bool) -> anyhow::Result<i32> {
     });
     let bar = progress::bytes_bar(raw.size(), !json, "caching");
     let mut w = store.writer(raw.dialect(), raw.encoding())?;
-    let mut raw_bytes = 0u64;
-    let mut chunk = Chunk::default();
-    for i in 0..raw.plots().len() {
-        let plot = raw.plot(i)?;
-        let types = plot.info().types.clone();
-        let point: u64 = types.iter().map(|t| t.size() as u64).sum();
-        w.begin_plot(plot.header(), &types)?;
-        let mut chunks = plot.chunks(1 << 16);
-        while chunks.fill(&mut chunk)? {
-            w.write_columns(&chunk.columns)?;
-            raw_bytes += chunk.len as u64 * point;
-            bar.set_position(raw_bytes.min(raw.size()));
-        }
-        w.end_plot(&*plot.steps()?)?;
-    }
+    let total = raw.size();
+    let mut seen = 0u64;
+    let point_bytes: Vec<u64> = raw
+        .plots()
+        .iter()
+        .map(|p| p.types.iter().map(|t| t.size() as u64).sum())
+        .collect();
+    let raw_bytes = spicelab::store::write_raw(&mut w, &raw, |plot, chunk| {
+        let point = point_bytes.get(plot).copied().unwrap_or(0);
+        seen = seen.saturating_add(chunk.len as u64 * point);
+        bar.set_position(seen.min(total));
+    })?;
     let key = match (&p.key, hasher) {
         (Some(k), _) => k.clone(),
         (None, Some(h)) => match h.join() {

@@ -287,7 +287,8 @@ fn init_logging(cli: &Cli, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        // a campaign's progress lines (every 5 s when stderr is no terminal) stay on
+        (false, 0) => "warn,exec_pool::progress=info",
         (false, 1) => "debug",
         _ => "trace",
     };
