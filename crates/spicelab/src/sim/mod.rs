@@ -163,3 +163,35 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), SimError> {
         source,
     })
 }
+
+/// Runs `program arg` (stdin from /dev/null) and reads its version out of
+/// what it prints (stdout, then stderr) with `parse`.
+pub(crate) fn ask_version(
+    name: &'static str,
+    program: &Path,
+    arg: &str,
+    hint: &'static str,
+    parse: impl Fn(&str) -> Option<String>,
+) -> Result<String, SimError> {
+    let shown = program.display().to_string();
+    let out = Command::new(program)
+        .arg(arg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| SimError::NotInstalled {
+            name,
+            program: shown.clone(),
+            hint,
+            source,
+        })?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    parse(&text).ok_or_else(|| SimError::NoVersion {
+        program: shown,
+        output: text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string(),
+    })
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::text::{absolute_includes, insert_after_title};
-use super::{write_file, Prepared, SimError, SimJob, SimulatorAdapter};
+use super::{ask_version, write_file, Prepared, SimError, SimJob, SimulatorAdapter};
 
 /// The ngspice adapter.
 #[derive(Debug, Clone)]
@@ -54,26 +54,13 @@ impl SimulatorAdapter for Ngspice {
     }
 
     fn version(&self) -> Result<String, SimError> {
-        let program = self.program.display().to_string();
-        let out = Command::new(&self.program)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|source| SimError::NotInstalled {
-                name: "ngspice",
-                program: program.clone(),
-                hint: "on Debian or Ubuntu: sudo apt-get install -y ngspice; or set SPICELAB_NGSPICE to its path",
-                source,
-            })?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        parse_version(&text).ok_or_else(|| SimError::NoVersion {
-            program,
-            output: text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string(),
-        })
+        ask_version(
+            "ngspice",
+            &self.program,
+            "--version",
+            "on Debian or Ubuntu: sudo apt-get install -y ngspice; or set SPICELAB_NGSPICE to its path",
+            parse_version,
+        )
     }
 
     fn prepare(&self, job: &SimJob<'_>, work: &Path) -> Result<Prepared, SimError> {

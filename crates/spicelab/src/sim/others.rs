@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::text::{absolute_includes, insert_after_title};
-use super::{write_file, Prepared, SimError, SimJob, SimulatorAdapter};
+use super::{ask_version, write_file, Prepared, SimError, SimJob, SimulatorAdapter};
 
 fn version_of(
     name: &'static str,
@@ -15,31 +15,11 @@ fn version_of(
     arg: &str,
     hint: &'static str,
 ) -> Result<String, SimError> {
-    let p = program.display().to_string();
-    let out = Command::new(program)
-        .arg(arg)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|source| SimError::NotInstalled {
-            name,
-            program: p.clone(),
-            hint,
-            source,
-        })?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let line = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    if line.is_empty() {
-        return Err(SimError::NoVersion {
-            program: p,
-            output: String::new(),
-        });
-    }
-    Ok(line.to_string())
+    // The first line it prints says its version.
+    ask_version(name, program, arg, hint, |text| {
+        let line = text.lines().find(|l| !l.trim().is_empty())?.trim();
+        Some(line.to_string())
+    })
 }
 
 fn last_error_line(log: &str) -> Option<String> {
