@@ -65,6 +65,6 @@ pub use open::{
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;
 pub use writer::{
-    stored_types, write_file, write_plot, PlotWriter, RawFormat, NGSPICE_LAYOUT_COMMAND,
-    STREAM_NAME,
+    stored_types, write_file, write_plot, ColumnWriter, PlotWriter, RawFormat,
+    NGSPICE_LAYOUT_COMMAND, STREAM_NAME,
 };

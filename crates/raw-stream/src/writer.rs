@@ -463,6 +463,149 @@ impl<W: Write> PlotWriter<W> {
     }
 }
 
+/// Writes one LTspice `fastaccess` plot (variable-major: every value of
+/// variable 0, then of variable 1, ...) piece by piece, for files too big
+/// to hold in memory: [`ColumnWriter::write_values`] takes the values of
+/// the current variable in order, as many calls as it takes, and moves on
+/// to the next variable once the declared number of points is written.
+///
+/// ```
+/// use raw_stream::{ColumnWriter, RawFile, OpenOptions};
+/// use waveform::{Column, PlotHeader, ValueType, Variable};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let header = PlotHeader {
+///     title: "t".into(),
+///     plotname: "Transient Analysis".into(),
+///     variables: vec![Variable::new(0, "time", "time"), Variable::new(1, "V(out)", "voltage")],
+///     ..PlotHeader::default()
+/// };
+/// let mut w = ColumnWriter::begin(Vec::new(), &header, &[ValueType::F64, ValueType::F64], 3)?;
+/// w.write_values(&Column::F64(vec![0.0, 1.0]))?;
+/// w.write_values(&Column::F64(vec![2.0]))?; // the rest of time
+/// w.write_values(&Column::F64(vec![5.0, 6.0, 7.0]))?;
+/// let bytes = w.finish()?;
+/// let raw = RawFile::from_bytes("m.raw", bytes, &OpenOptions::default())?;
+/// assert_eq!(raw.plot(0)?.column("V(out)")?.to_f64(), [5.0, 6.0, 7.0]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ColumnWriter<W: Write> {
+    w: W,
+    name: PathBuf,
+    stored: Vec<ValueType>,
+    declared: u64,
+    var: usize,
+    written: u64,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> ColumnWriter<W> {
+    /// Writes the header of a `fastaccess` plot of `n_points` points whose
+    /// columns have the types `columns` (real only). Errors name the
+    /// writer [`STREAM_NAME`]; see [`ColumnWriter::begin_named`].
+    pub fn begin(
+        w: W,
+        header: &PlotHeader,
+        columns: &[ValueType],
+        n_points: u64,
+    ) -> Result<ColumnWriter<W>, RawError> {
+        ColumnWriter::begin_named(w, Path::new(STREAM_NAME), header, columns, n_points)
+    }
+
+    /// As [`ColumnWriter::begin`], with errors that name the file `name`.
+    pub fn begin_named(
+        mut w: W,
+        name: &Path,
+        header: &PlotHeader,
+        columns: &[ValueType],
+        n_points: u64,
+    ) -> Result<ColumnWriter<W>, RawError> {
+        let refuse = |message: String| RawError::Write {
+            path: name.to_path_buf(),
+            message: format!("plot '{}': {message}", header.plotname),
+        };
+        if columns.len() != header.variables.len() {
+            return Err(refuse(format!(
+                "{} column types for {} variables",
+                columns.len(),
+                header.variables.len()
+            )));
+        }
+        let format = RawFormat::LtspiceFastAccess;
+        let stored = stored_types(format, header, columns);
+        let text = header_text(format, header, &stored, n_points).map_err(refuse)?;
+        write_text(&mut w, format, &text).map_err(|e| RawError::io(name, e))?;
+        Ok(ColumnWriter {
+            w,
+            name: name.to_path_buf(),
+            stored,
+            declared: n_points,
+            var: 0,
+            written: 0,
+            buf: Vec::with_capacity(1 << 16),
+        })
+    }
+
+    fn refuse(&self, message: String) -> RawError {
+        RawError::Write {
+            path: self.name.clone(),
+            message,
+        }
+    }
+
+    /// The variable the next values belong to.
+    pub fn variable(&self) -> usize {
+        self.var
+    }
+
+    /// Writes the next values of the current variable; values past its
+    /// declared number of points go to the next variable.
+    pub fn write_values(&mut self, part: &Column) -> Result<(), RawError> {
+        let mut i = 0;
+        while i < part.len() {
+            let Some(&t) = self.stored.get(self.var) else {
+                return Err(self.refuse(format!(
+                    "more values than {} variables x {} points",
+                    self.stored.len(),
+                    self.declared
+                )));
+            };
+            let room = usize::try_from(self.declared - self.written).unwrap_or(usize::MAX);
+            let take = room.min(part.len() - i);
+            self.buf.clear();
+            for k in i..i + take {
+                put_value(&mut self.buf, part, k, t);
+            }
+            self.w
+                .write_all(&self.buf)
+                .map_err(|e| RawError::io(&self.name, e))?;
+            i += take;
+            self.written += take as u64;
+            if self.written == self.declared {
+                self.var += 1;
+                self.written = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every value was written and returns the inner writer.
+    pub fn finish(mut self) -> Result<W, RawError> {
+        // a plot of no points is complete at once
+        if self.var < self.stored.len() && !(self.declared == 0 && self.written == 0) {
+            return Err(self.refuse(format!(
+                "variable {} of {} has {} of its {} points",
+                self.var,
+                self.stored.len(),
+                self.written,
+                self.declared
+            )));
+        }
+        self.w.flush().map_err(|e| RawError::io(&self.name, e))?;
+        Ok(self.w)
+    }
+}
+
 /// Which buffer of a [`PlotWriter`] to write out.
 #[derive(Clone, Copy)]
 enum Buf {

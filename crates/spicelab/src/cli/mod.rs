@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use waveform::Dialect;
 
 mod cache;
+mod convert;
 mod csv;
 mod export;
 mod info;
@@ -97,6 +98,11 @@ enum Command {
     /// runs); failed, hung and crashed jobs are reported with their logs while
     /// the others complete. See docs/campaign.md.
     Run(run::RunArgs),
+    /// Write a RAW file in another layout: ngspice binary or ASCII, LTspice normal or fastaccess.
+    ///
+    /// Streaming, atomic (temporary file and rename), values bit for bit where the
+    /// target layout can hold them.
+    Convert(convert::ConvertArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -133,6 +139,7 @@ impl Command {
             Command::Export(_) => false,
             Command::Cache(a) => a.json(),
             Command::Run(a) => a.json,
+            Command::Convert(_) => false,
         }
     }
 }
@@ -339,6 +346,7 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a, show_progress),
         Command::Cache(a) => cache::run(a),
         Command::Run(a) => run::run(a, show_progress),
+        Command::Convert(a) => convert::run(a, show_progress),
     };
     match result {
         Ok(code) => code,
