@@ -10,6 +10,7 @@ use waveform::Dialect;
 mod cache;
 mod convert;
 mod csv;
+mod diff;
 mod export;
 mod info;
 mod out;
@@ -103,6 +104,9 @@ enum Command {
     /// Streaming, atomic (temporary file and rename), values bit for bit where the
     /// target layout can hold them.
     Convert(convert::ConvertArgs),
+    /// Compare two results vector by vector (interpolating where the time points differ);
+    /// exit status 1 when a vector is outside the tolerance.
+    Diff(diff::DiffArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -140,6 +144,7 @@ impl Command {
             Command::Cache(a) => a.json(),
             Command::Run(a) => a.json,
             Command::Convert(_) => false,
+            Command::Diff(a) => a.json,
         }
     }
 }
@@ -347,6 +352,7 @@ pub fn main() -> i32 {
         Command::Cache(a) => cache::run(a),
         Command::Run(a) => run::run(a, show_progress),
         Command::Convert(a) => convert::run(a, show_progress),
+        Command::Diff(a) => diff::run(a),
     };
     match result {
         Ok(code) => code,
