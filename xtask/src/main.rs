@@ -29,7 +29,8 @@ struct Cli {
 enum Task {
     /// Run `cargo fmt --check`, `cargo clippy -D warnings` and `cargo test` on the workspace.
     Test(TestArgs),
-    /// Make a real ngspice result and show `spicelab info`, `stats` and `export` on it.
+    /// The main job: the example Monte Carlo campaign through `spicelab run`, then
+    /// `spicelab info`, `stats` and `export` on a real ngspice result.
     Demo(demo::DemoArgs),
     /// Generate the fixture set (real ngspice output, every LTspice layout, big files).
     Fixtures(fixtures::FixturesArgs),
@@ -39,6 +40,15 @@ enum Task {
     BenchCache(BenchCacheArgs),
     /// Fuzz the RAW reader (cargo-fuzz, nightly) for N seconds per target.
     Fuzz(fuzz::FuzzArgs),
+    /// Write the man pages (spicelab.1, spicelab-COMMAND.1) generated from the CLI definitions.
+    Man(ManArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ManArgs {
+    /// Directory to write them to [default: TARGET_DIR/man].
+    #[arg(long, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -69,6 +79,26 @@ fn main() -> ExitCode {
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
         Task::Fuzz(a) => fuzz::run(&ws, &a),
+        Task::Man(a) => {
+            let dir = a.out.clone().unwrap_or_else(|| ws.target.join("man"));
+            let status = ws
+                .cargo()
+                .args(["run", "-q", "-p", "spicelab", "--", "man", "--out-dir"])
+                .arg(&dir)
+                .status();
+            match status {
+                Ok(s) if s.success() => {
+                    println!(
+                        "man pages in {} (read one with `man -l {}/spicelab-run.1`)",
+                        dir.display(),
+                        dir.display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(s) => Err(anyhow::anyhow!("spicelab man failed ({s})")),
+                Err(e) => Err(anyhow::anyhow!("cannot run cargo: {e}")),
+            }
+        }
         Task::BenchCache(a) => {
             let dir = a.fixtures.unwrap_or_else(|| ws.target.join("fixtures"));
             bench_cache::run(&ws, &dir, a.quick).and_then(|rows| {

@@ -1,7 +1,8 @@
 //! Command-line parsing and dispatch.
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use out::{Fail, Kind};
+use out::{note, Fail, Kind};
 use raw_stream::{RawError, RawFile};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -107,6 +108,23 @@ enum Command {
     /// Compare two results vector by vector (interpolating where the time points differ);
     /// exit status 1 when a vector is outside the tolerance.
     Diff(diff::DiffArgs),
+    /// Print a shell completion script: `spicelab completions bash > /etc/bash_completion.d/spicelab`.
+    ///
+    /// zsh: `spicelab completions zsh > ~/.zfunc/_spicelab` (with `fpath+=~/.zfunc`);
+    /// fish: `spicelab completions fish > ~/.config/fish/completions/spicelab.fish`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from these definitions; `cargo xtask man` writes them.
+    #[command(hide = true)]
+    Man {
+        /// A subcommand's page (`spicelab-run(1)`) instead of the main one.
+        command: Option<String>,
+        /// Write every page (spicelab.1, spicelab-COMMAND.1) into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -145,6 +163,7 @@ impl Command {
             Command::Run(a) => a.json,
             Command::Convert(_) => false,
             Command::Diff(a) => a.json,
+            Command::Completions { .. } | Command::Man { .. } => false,
         }
     }
 }
@@ -317,6 +336,61 @@ fn init_logging(cli: &Cli, ansi: bool) {
         .try_init();
 }
 
+/// `spicelab completions SHELL`: the script on stdout.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "spicelab", &mut buf);
+    let mut o = out::Stdout::lock();
+    std::io::Write::write_all(&mut o, &buf)?;
+    Ok(0)
+}
+
+/// `spicelab man [COMMAND] [--out-dir DIR]`: a man page (roff) on stdout,
+/// or every page into DIR.
+fn man_page(command: Option<&str>, out_dir: Option<&Path>) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let page = |name: Option<&str>| -> anyhow::Result<Vec<u8>> {
+        let man = match name {
+            None => clap_mangen::Man::new(cli.clone()),
+            Some(name) => {
+                let Some(sub) = cli.find_subcommand(name).filter(|s| !s.is_hide_set()) else {
+                    return Err(Fail::new(Kind::Usage, format!("no command '{name}'")).into());
+                };
+                clap_mangen::Man::new(sub.clone()).title(format!("spicelab-{name}"))
+            }
+        };
+        let mut buf = Vec::new();
+        man.render(&mut buf)?;
+        Ok(buf)
+    };
+    if let Some(dir) = out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut names: Vec<Option<String>> = vec![None];
+        names.extend(
+            cli.get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                .map(|s| Some(s.get_name().to_string())),
+        );
+        for n in &names {
+            let file = match n {
+                None => dir.join("spicelab.1"),
+                Some(n) => dir.join(format!("spicelab-{n}.1")),
+            };
+            outfile::write(&file, &page(n.as_deref())?)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            note!("wrote {}", file.display());
+        }
+        return Ok(0);
+    }
+    let buf = page(command)?;
+    let mut o = out::Stdout::lock();
+    std::io::Write::write_all(&mut o, &buf)?;
+    Ok(0)
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -353,6 +427,8 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(a, show_progress),
         Command::Convert(a) => convert::run(a, show_progress),
         Command::Diff(a) => diff::run(a),
+        Command::Completions { shell } => completions(*shell),
+        Command::Man { command, out_dir } => man_page(command.as_deref(), out_dir.as_deref()),
     };
     match result {
         Ok(code) => code,
