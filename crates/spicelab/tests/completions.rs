@@ -25,8 +25,8 @@ fn completion_scripts_know_every_command_and_option() {
             "convert",
             "diff",
             "stats",
-            "--dry-run",
-            "--rtol",
+            "dry-run",
+            "rtol",
             "ltspice-fastaccess",
         ] {
             assert!(text.contains(word), "{shell} completion lacks {word}");
