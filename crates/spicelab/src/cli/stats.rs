@@ -7,9 +7,20 @@ use serde_json::json;
 use spicelab::stats::{file_stats, StatsOptions, VectorStats};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  spicelab stats tran.raw
+  spicelab stats tran.raw --var 'v(out)' --json
+  spicelab stats runs/*.raw --var 'v(out)'     # one table: a row per file and vector
+
+With several files, the table has a row per file, plot and vector (steps in
+--json only), and --json prints an array with one object per file.")]
 pub struct StatsArgs {
     #[command(flatten)]
     open: OpenArgs,
+    /// More RAW files: one table over all of them.
+    #[arg(value_name = "MORE")]
+    more: Vec<std::path::PathBuf>,
     /// Only this plot (0-based; repeatable). Default: every plot.
     #[arg(long = "plot", value_name = "N")]
     plots: Vec<usize>,
@@ -61,31 +72,45 @@ impl StatsArgs {
     }
 }
 
-pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
-    let started = std::time::Instant::now();
-    let raw = a.open.open()?;
-    let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
-    let opts = StatsOptions {
+fn options(a: &StatsArgs) -> StatsOptions {
+    StatsOptions {
         plots: a.plots.clone(),
         vars: a.vars.clone(),
         chunk_points: 0,
         threads: 0,
         decode: false,
-    };
-    let s = file_stats(&raw, &opts, |done| bar.set_position(done))?;
+    }
+}
+
+/// The `--json` object of one file.
+fn file_json(
+    raw: &raw_stream::RawFile,
+    s: &spicelab::stats::FileStats,
+    seconds: f64,
+) -> serde_json::Value {
+    let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
+    json!({
+        "file": raw.path().display().to_string(),
+        "dialect": raw.dialect().name(),
+        "plots": s.plots,
+        "bytes": raw.size(),
+        "seconds": seconds,
+        "warnings": warnings,
+    })
+}
+
+pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
+    if !a.more.is_empty() {
+        return run_many(a, progress_on);
+    }
+    let started = std::time::Instant::now();
+    let raw = a.open.open()?;
+    let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
+    let s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
     if a.json {
-        let doc = json!({
-            "file": raw.path().display().to_string(),
-            "dialect": raw.dialect().name(),
-            "plots": s.plots,
-            "bytes": raw.size(),
-            "seconds": seconds,
-            "warnings": warnings,
-        });
-        outln!("{doc}")?;
+        outln!("{}", file_json(&raw, &s, seconds))?;
         return Ok(0);
     }
     for p in &s.plots {
@@ -118,6 +143,80 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
         raw.size(),
         seconds,
         raw.size() as f64 / seconds.max(1e-9) / 1e6
+    );
+    Ok(0)
+}
+
+/// `stats a.raw b.raw ...`: every file, one after the other, then one table.
+fn run_many(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
+    let started = std::time::Instant::now();
+    let files: Vec<&std::path::Path> = std::iter::once(a.open.file.as_path())
+        .chain(a.more.iter().map(|p| p.as_path()))
+        .collect();
+    let mut docs = Vec::new();
+    let mut rows: Vec<(String, usize, VectorStats)> = Vec::new();
+    let mut bytes = 0u64;
+    for f in &files {
+        let t = std::time::Instant::now();
+        let raw = super::open_raw(f, a.open.dialect, a.open.strict)?;
+        let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
+        let s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
+        bar.finish_and_clear();
+        bytes += raw.size();
+        if a.json {
+            docs.push(file_json(&raw, &s, t.elapsed().as_secs_f64()));
+        } else {
+            for p in s.plots {
+                for v in p.vectors {
+                    rows.push((f.display().to_string(), p.index, v));
+                }
+            }
+        }
+    }
+    if a.json {
+        outln!("{}", serde_json::Value::Array(docs))?;
+        return Ok(0);
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    outln!(
+        "{:<width$} {:>4} {:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
+        "file",
+        "plot",
+        "vector",
+        "unit",
+        "min",
+        "max",
+        "mean",
+        "rms"
+    )?;
+    for (file, plot, v) in &rows {
+        let name = if v.of == "magnitude" {
+            format!("|{}|", v.name)
+        } else {
+            v.name.clone()
+        };
+        outln!(
+            "{:<width$} {:>4} {:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
+            file,
+            plot,
+            name,
+            v.unit,
+            fmt(v.min),
+            fmt(v.max),
+            fmt(v.mean),
+            fmt(v.rms)
+        )?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    note!(
+        "{} files, {bytes} bytes in {seconds:.3} s ({:.1} MB/s)",
+        files.len(),
+        bytes as f64 / seconds.max(1e-9) / 1e6
     );
     Ok(0)
 }
