@@ -38,6 +38,11 @@ impl PlotRef {
         &self.file
     }
 
+    /// The plot's index in its file.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
     /// What the reader knows about the plot.
     pub fn info(&self) -> &PlotInfo {
         &self.file.inner.plots[self.index]

@@ -30,6 +30,7 @@ pub use waveform;
 pub mod campaign;
 pub mod measure;
 pub mod run;
+pub mod select;
 pub mod sim;
 pub mod spec;
 pub mod stats;

@@ -42,7 +42,8 @@ impl Accs {
 pub struct StatsOptions {
     /// Only these plots (all when empty).
     pub plots: Vec<usize>,
-    /// Only these vectors, by name (all when empty).
+    /// Only these vectors: names, globs or comma-separated lists
+    /// ([`crate::select::select_vars`]); all when empty.
     pub vars: Vec<String>,
     /// Points per chunk (0: the reader's window decides).
     pub chunk_points: usize,
@@ -175,10 +176,7 @@ pub fn file_stats(
         let vars: Vec<usize> = if opts.vars.is_empty() {
             (0..info.header.variables.len()).collect()
         } else {
-            opts.vars
-                .iter()
-                .map(|n| plot.var_index(n))
-                .collect::<Result<_, _>>()?
+            crate::select::select_in_plot(&plot, &opts.vars)?
         };
         let steps = plot.steps()?;
         let nsteps = steps.count();

@@ -25,7 +25,8 @@ pub struct ExportArgs {
     /// Plot to export (0-based).
     #[arg(long = "plot", value_name = "N", default_value_t = 0)]
     plot: usize,
-    /// Only these vectors (repeatable); the scale is always included when the plot has one.
+    /// Only these vectors (repeatable): names, globs (`'v(*)'`) or lists (`v(out),v(in)`),
+    /// ignoring case; the scale is always included when the plot has one.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
     /// Output format (taken from the extension of --output when not given: .csv or none is CSV).
@@ -80,8 +81,7 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
         if info.header.has_scale() {
             vars.push(0);
         }
-        for n in &a.vars {
-            let i = plot.var_index(n)?;
+        for i in spicelab::select::select_in_plot(&plot, &a.vars)? {
             if !vars.contains(&i) {
                 vars.push(i);
             }

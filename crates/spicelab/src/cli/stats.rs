@@ -24,7 +24,8 @@ pub struct StatsArgs {
     /// Only this plot (0-based; repeatable). Default: every plot.
     #[arg(long = "plot", value_name = "N")]
     plots: Vec<usize>,
-    /// Only this vector (repeatable), e.g. --var 'v(out)'.
+    /// Only these vectors (repeatable): names, globs or lists, ignoring case,
+    /// e.g. --var 'v(out)', --var 'v(*)', --var 'v(out),i(v1)'.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
     /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
