@@ -27,6 +27,7 @@ pub use cache_zstd;
 pub use raw_stream;
 pub use waveform;
 
+pub mod ac;
 pub mod campaign;
 pub mod measure;
 pub mod run;

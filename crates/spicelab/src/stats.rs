@@ -62,7 +62,8 @@ pub struct VectorStats {
     pub name: String,
     /// Its unit.
     pub unit: String,
-    /// `"value"`, or `"magnitude"` for complex vectors.
+    /// `"value"`, or `"magnitude"` for complex vectors (`db`, `phase`,
+    /// `re`, `im` for their parts with `stats --complex`).
     pub of: &'static str,
     /// Smallest value (None when there is none).
     pub min: Option<f64>,
@@ -122,15 +123,28 @@ pub struct FileStats {
 }
 
 fn vector_stats(name: &str, unit: &str, complex: bool, a: &Accumulator) -> VectorStats {
-    VectorStats {
-        name: name.to_string(),
-        unit: unit.to_string(),
-        of: if complex { "magnitude" } else { "value" },
-        min: a.min(),
-        max: a.max(),
-        mean: a.mean(),
-        rms: a.rms(),
-        nans: a.nans,
+    VectorStats::of_accumulator(name, unit, if complex { "magnitude" } else { "value" }, a)
+}
+
+impl VectorStats {
+    /// The statistics an accumulator holds, under `name`; `of` says of what
+    /// (`value`, `magnitude`, `db`, `phase`, `re`, `im`).
+    pub fn of_accumulator(
+        name: &str,
+        unit: &str,
+        of: &'static str,
+        a: &Accumulator,
+    ) -> VectorStats {
+        VectorStats {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            of,
+            min: a.min(),
+            max: a.max(),
+            mean: a.mean(),
+            rms: a.rms(),
+            nans: a.nans,
+        }
     }
 }
 

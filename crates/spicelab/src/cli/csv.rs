@@ -2,6 +2,7 @@
 //! Used by `export` (streaming chunks of a RAW file) and `cache get`
 //! (a plot held by the cache).
 
+use spicelab::ac::{ComplexForm, Unwrap};
 use std::fmt::Write as _;
 use waveform::Column;
 
@@ -27,14 +28,22 @@ fn field(s: &str) -> String {
 /// The column names of the CSV: `step` first when stepped, then each
 /// selected variable, a complex one as `re(NAME)` and `im(NAME)`.
 pub fn column_names(names: impl IntoIterator<Item = (String, bool)>, stepped: bool) -> Vec<String> {
+    column_names_as(names, stepped, ComplexForm::ReIm)
+}
+
+/// [`column_names`] with complex vectors in `form` (`db(v)`, `ph(v)`, ...).
+pub fn column_names_as(
+    names: impl IntoIterator<Item = (String, bool)>,
+    stepped: bool,
+    form: ComplexForm,
+) -> Vec<String> {
     let mut out = Vec::new();
     if stepped {
         out.push("step".to_string());
     }
     for (name, complex) in names {
         if complex {
-            out.push(format!("re({name})"));
-            out.push(format!("im({name})"));
+            out.extend(form.names(&name));
         } else {
             out.push(name);
         }
@@ -58,6 +67,21 @@ pub fn push_row(
     i: usize,
     step: Option<usize>,
 ) {
+    push_row_as(line, columns, vars, i, step, ComplexForm::ReIm, &mut []);
+}
+
+/// [`push_row`] with complex vectors in `form`; `unwrap` holds one phase
+/// state per entry of `vars` (used by the forms with a phase; may be empty
+/// for [`ComplexForm::ReIm`]).
+pub fn push_row_as(
+    line: &mut String,
+    columns: &[Column],
+    vars: &[usize],
+    i: usize,
+    step: Option<usize>,
+    form: ComplexForm,
+    unwrap: &mut [Unwrap],
+) {
     if let Some(s) = step {
         let _ = write!(line, "{s},");
     }
@@ -68,9 +92,12 @@ pub fn push_row(
         match &columns[v] {
             c @ (Column::C64(_) | Column::C32(_)) => {
                 let z = c.get_complex(i).unwrap_or_default();
-                fmt_f64(z.re, line);
+                let mut spare = Unwrap::default();
+                let u = unwrap.get_mut(k).unwrap_or(&mut spare);
+                let [a, b] = form.values(z, u);
+                fmt_f64(a, line);
                 line.push(',');
-                fmt_f64(z.im, line);
+                fmt_f64(b, line);
             }
             // f32 printed as f32 text: reads back to the same f32 bits
             Column::F32(c) => fmt_f32(c[i], line),

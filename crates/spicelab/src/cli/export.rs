@@ -13,6 +13,28 @@ enum Format {
     Csv,
 }
 
+/// `--complex`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Complex {
+    /// `re(v)`, `im(v)`.
+    Reim,
+    /// `mag(v)`, `ph(v)` (degrees).
+    Magphase,
+    /// `db(v)` (20 log10 |v|), `ph(v)` (degrees).
+    Db,
+}
+
+impl Complex {
+    /// The facade's form.
+    pub fn form(self) -> spicelab::ac::ComplexForm {
+        match self {
+            Complex::Reim => spicelab::ac::ComplexForm::ReIm,
+            Complex::Magphase => spicelab::ac::ComplexForm::MagPhase,
+            Complex::Db => spicelab::ac::ComplexForm::Db,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
@@ -29,6 +51,10 @@ pub struct ExportArgs {
     /// ignoring case; the scale is always included when the plot has one.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
+    /// Complex vectors (AC, noise) as re/im, magnitude and phase, or dB and
+    /// phase (degrees, unwrapped along frequency, again from each step's start).
+    #[arg(long, value_enum, default_value_t = Complex::Reim)]
+    complex: Complex,
     /// Output format (taken from the extension of --output when not given: .csv or none is CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -91,7 +117,8 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
     let stepped = steps.count() > 1;
 
     let mut w = Sink::create(&a.output)?;
-    let names = csv::column_names(
+    let form = a.complex.form();
+    let names = csv::column_names_as(
         vars.iter().map(|&v| {
             (
                 info.header.variables[v].name.clone(),
@@ -99,8 +126,11 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
             )
         }),
         stepped,
+        form,
     );
     w.write_all(csv::header_line(&names).as_bytes())?;
+    let mut unwrap = vec![spicelab::ac::Unwrap::default(); vars.len()];
+    let mut last_step = 0;
 
     let bar = progress::bytes_bar(
         info.data_end - info.data_offset,
@@ -116,7 +146,12 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
         for i in 0..chunk.len {
             line.clear();
             let step = stepped.then(|| steps.step_of(chunk.start + i as u64));
-            csv::push_row(&mut line, &chunk.columns, &vars, i, step);
+            if let Some(s) = step.filter(|&s| s != last_step) {
+                // the phase unwraps again from each step's start
+                unwrap.iter_mut().for_each(spicelab::ac::Unwrap::reset);
+                last_step = s;
+            }
+            csv::push_row_as(&mut line, &chunk.columns, &vars, i, step, form, &mut unwrap);
             w.write_all(line.as_bytes())?;
         }
         bar.set_position((chunk.start + chunk.len as u64) * per_point);

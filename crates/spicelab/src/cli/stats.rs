@@ -28,9 +28,120 @@ pub struct StatsArgs {
     /// e.g. --var 'v(out)', --var 'v(*)', --var 'v(out),i(v1)'.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
+    /// Complex vectors summarised by their parts instead of their magnitude:
+    /// re and im, magnitude and phase, or dB and phase (degrees, unwrapped
+    /// along frequency). Totals only (steps keep the magnitude).
+    #[arg(long, value_enum)]
+    complex: Option<super::export::Complex>,
     /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
+}
+
+/// What `stats` adds for the complex vectors of an AC plot: their parts
+/// (with `--complex`) and their peak and -3 dB band.
+fn complex_extras(
+    raw: &raw_stream::RawFile,
+    s: &mut spicelab::stats::FileStats,
+    a: &StatsArgs,
+) -> anyhow::Result<Vec<Vec<spicelab::ac::AcSummary>>> {
+    let mut ac = Vec::new();
+    for p in &mut s.plots {
+        let plot = raw.plot(p.index)?;
+        let info = plot.info();
+        let vars = if a.vars.is_empty() {
+            (0..info.header.variables.len()).collect()
+        } else {
+            spicelab::select::select_in_plot(&plot, &a.vars)?
+        };
+        let complex: Vec<usize> = vars
+            .iter()
+            .copied()
+            .filter(|&v| v > 0 && info.types[v].is_complex())
+            .collect();
+        if complex.is_empty() {
+            ac.push(Vec::new());
+            continue;
+        }
+        if let Some(c) = a.complex {
+            let form = c.form();
+            let parts = spicelab::ac::component_stats(&plot, &complex, form)?;
+            let of: [&'static str; 2] = match form {
+                spicelab::ac::ComplexForm::ReIm => ["re", "im"],
+                spicelab::ac::ComplexForm::MagPhase => ["magnitude", "phase"],
+                spicelab::ac::ComplexForm::Db => ["db", "phase"],
+            };
+            let mut rows = Vec::new();
+            for v in std::mem::take(&mut p.vectors) {
+                let k = complex
+                    .iter()
+                    .position(|&c| info.header.variables[c].name == v.name)
+                    .filter(|_| v.of == "magnitude");
+                let Some(k) = k else {
+                    rows.push(v);
+                    continue;
+                };
+                for (j, &what) in of.iter().enumerate() {
+                    if let Some((name, acc)) = parts.get(2 * k + j) {
+                        let unit = match what {
+                            "db" => "dB",
+                            "phase" => "deg",
+                            _ => v.unit.as_str(),
+                        };
+                        rows.push(spicelab::stats::VectorStats::of_accumulator(
+                            name, unit, what, acc,
+                        ));
+                    }
+                }
+            }
+            p.vectors = rows;
+        }
+        let has_freq = info.header.has_scale()
+            && info
+                .header
+                .variables
+                .first()
+                .is_some_and(|v| v.kind == waveform::VarKind::Frequency);
+        ac.push(if has_freq {
+            spicelab::ac::ac_summary(&plot, &complex)?
+        } else {
+            Vec::new()
+        });
+    }
+    Ok(ac)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6e}")).unwrap_or_else(|| "-".into())
+}
+
+fn print_ac(rows: &[spicelab::ac::AcSummary], indent: &str) -> std::io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    outln!(
+        "{indent}{:<24} {:>14} {:>10} {:>14} {:>14} {:>14} {:>14}",
+        "AC: vector",
+        "peak |v|",
+        "peak dB",
+        "at Hz",
+        "-3 dB low Hz",
+        "-3 dB high Hz",
+        "bandwidth Hz"
+    )?;
+    for r in rows {
+        outln!(
+            "{indent}{:<24} {:>14.6e} {:>10.3} {:>14.6e} {:>14} {:>14} {:>14}",
+            r.name,
+            r.peak,
+            r.peak_db,
+            r.f_peak,
+            opt(r.f_low),
+            opt(r.f_high),
+            opt(r.bandwidth)
+        )?;
+    }
+    Ok(())
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -107,14 +218,23 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
     let started = std::time::Instant::now();
     let raw = a.open.open()?;
     let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
-    let s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
+    let mut s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
     bar.finish_and_clear();
+    let ac = complex_extras(&raw, &mut s, a)?;
     let seconds = started.elapsed().as_secs_f64();
     if a.json {
-        outln!("{}", file_json(&raw, &s, seconds))?;
+        let mut doc = file_json(&raw, &s, seconds);
+        if let Some(plots) = doc["plots"].as_array_mut() {
+            for (p, rows) in plots.iter_mut().zip(&ac) {
+                if !rows.is_empty() {
+                    p["ac"] = json!(rows);
+                }
+            }
+        }
+        outln!("{doc}")?;
         return Ok(0);
     }
-    for p in &s.plots {
+    for (pi, p) in s.plots.iter().enumerate() {
         outln!(
             "plot {}: {} ({} points{})",
             p.index,
@@ -127,6 +247,7 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
             }
         )?;
         print_table(&p.vectors, "  ")?;
+        print_ac(ac.get(pi).map_or(&[][..], |v| v.as_slice()), "  ")?;
         for st in &p.step_stats {
             let params: Vec<String> = st.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             outln!(
