@@ -89,6 +89,16 @@ pub enum RawError {
         /// The names it has, comma-separated (cut after a few).
         available: String,
     },
+    /// A selection of steps (or points) that the plot cannot satisfy.
+    #[error("{path}: plot {plot}: {message}", path = .path.display())]
+    Select {
+        /// The file.
+        path: PathBuf,
+        /// Plot index.
+        plot: usize,
+        /// What was asked and what there is.
+        message: String,
+    },
     /// Values that the writer cannot write.
     #[error("{path}: cannot write: {message}", path = .path.display())]
     Write {

@@ -49,6 +49,11 @@ pub struct StatsOptions {
     pub chunk_points: usize,
     /// Threads to read one plot with (0: one per core, at most 8).
     pub threads: usize,
+    /// Only these steps (all when empty).
+    pub steps: Vec<crate::select::StepSel>,
+    /// Only the points whose scale value lies in this window (per step);
+    /// the vectors' values at the window's ends, interpolated, are given too.
+    pub window: crate::select::Window,
     /// Decode every chunk into columns, even where the stored bytes could
     /// be folded directly (the generic path; same results, slower): for
     /// tests and comparisons.
@@ -75,6 +80,13 @@ pub struct VectorStats {
     pub rms: Option<f64>,
     /// NaN values seen (left out of the statistics).
     pub nans: u64,
+    /// With a window: the value at its start, interpolated (magnitude for
+    /// complex vectors); `None` outside the data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_from: Option<f64>,
+    /// With a window: the value at its end, interpolated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_to: Option<f64>,
 }
 
 /// Statistics of one step of a stepped plot.
@@ -144,6 +156,8 @@ impl VectorStats {
             mean: a.mean(),
             rms: a.rms(),
             nans: a.nans,
+            at_from: None,
+            at_to: None,
         }
     }
 }
@@ -169,6 +183,9 @@ fn feed(acc: &mut Accumulator, col: &Column, lo: usize, hi: usize) {
         }
     }
 }
+
+/// The values of the selected vectors at a window's start and end.
+type Ends = (Vec<Option<f64>>, Vec<Option<f64>>);
 
 /// Computes the statistics of a RAW file, streaming. `progress` is called
 /// with the number of data bytes read so far.
@@ -290,9 +307,36 @@ pub fn file_stats(
         };
         // Fold.
         let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
-        for part in plot.read_parallel(threads, &mut progress, work)? {
-            acc.merge(&part);
+        let restricted = !opts.steps.is_empty() || !opts.window.is_all();
+        let chosen = crate::select::select_steps(&steps, &opts.steps).map_err(|message| {
+            RawError::Select {
+                path: raw.path().to_path_buf(),
+                plot: p,
+                message,
+            }
+        })?;
+        let ranges = if restricted {
+            crate::select::window_ranges(&plot, &steps, &chosen, opts.window)?
+        } else {
+            Vec::new()
+        };
+        let expected: u64 = if restricted {
+            ranges.iter().map(|(_, r)| r.end - r.start).sum()
+        } else {
+            points
+        };
+        if restricted {
+            // Only some points: the chosen runs one after the other.
+            for (_, r) in &ranges {
+                let part = work(r.clone(), &mut progress)?;
+                acc.merge(&part);
+            }
+        } else {
+            for part in plot.read_parallel(threads, &mut progress, work)? {
+                acc.merge(&part);
+            }
         }
+        let points = expected;
         if acc.points != points {
             tracing::warn!(
                 "{}: plot {p}: {} points read where {points} were expected",
@@ -312,22 +356,60 @@ pub fn file_stats(
                 })
                 .collect()
         };
+        // The values at the window's ends, per step and (for one step) in total.
+        let ends = |s: usize| -> Result<Ends, RawError> {
+            let Some(r) = steps.range(s) else {
+                return Ok((vec![None; vars.len()], vec![None; vars.len()]));
+            };
+            let at = |x: Option<f64>| -> Result<Vec<Option<f64>>, RawError> {
+                match x {
+                    Some(x) => crate::select::values_at(&plot, r.clone(), &vars, x),
+                    None => Ok(vec![None; vars.len()]),
+                }
+            };
+            Ok((at(opts.window.from)?, at(opts.window.to)?))
+        };
+        let with_ends = |mut v: Vec<VectorStats>, e: &Ends| {
+            for (k, x) in v.iter_mut().enumerate() {
+                x.at_from = e.0.get(k).copied().flatten();
+                x.at_to = e.1.get(k).copied().flatten();
+            }
+            v
+        };
+        let has_window = !opts.window.is_all();
+        let mut vectors = names(&total);
+        if has_window && chosen.len() == 1 {
+            vectors = with_ends(vectors, &ends(chosen[0])?);
+        }
+        let mut step_stats = Vec::new();
+        if nsteps > 1 {
+            for &s in &chosen {
+                let mut v = names(&per_step[s]);
+                if has_window {
+                    v = with_ends(v, &ends(s)?);
+                }
+                step_stats.push(StepStats {
+                    step: s,
+                    points: if restricted {
+                        ranges
+                            .iter()
+                            .find(|(k, _)| *k == s)
+                            .map_or(0, |(_, r)| r.end - r.start)
+                    } else {
+                        steps.range(s).map(|r| r.end - r.start).unwrap_or(0)
+                    },
+                    params: steps.params.get(s).cloned().unwrap_or_default(),
+                    vectors: v,
+                });
+            }
+        }
         out.push(PlotStats {
             index: p,
             plotname: info.header.plotname.clone(),
             points: read_points,
             steps: nsteps,
-            vectors: names(&total),
-            step_stats: per_step
-                .iter()
-                .enumerate()
-                .map(|(s, accs)| StepStats {
-                    step: s,
-                    points: steps.range(s).map(|r| r.end - r.start).unwrap_or(0),
-                    params: steps.params.get(s).cloned().unwrap_or_default(),
-                    vectors: names(accs),
-                })
-                .collect(),
+            vectors,
+            step_stats,
         });
     }
     Ok(FileStats {

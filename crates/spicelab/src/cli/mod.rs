@@ -141,6 +141,13 @@ pub struct OpenArgs {
     pub strict: bool,
 }
 
+/// A SPICE number on the command line (`2m`, `1k`, `1e-3`).
+pub(crate) fn parse_spice_arg(s: &str) -> Result<f64, String> {
+    waveform::units::parse_spice_number(s)
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("`{s}` is not a number (SPICE suffixes allowed: 2m, 10u, 1k, 1meg)"))
+}
+
 pub(crate) fn parse_dialect(s: &str) -> Result<waveform::Dialect, String> {
     waveform::Dialect::from_name(s)
         .ok_or_else(|| format!("unknown dialect '{s}' (ngspice, xyce, ltspice, qspice)"))

@@ -28,6 +28,17 @@ pub struct StatsArgs {
     /// e.g. --var 'v(out)', --var 'v(*)', --var 'v(out),i(v1)'.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
+    /// Only this step of a stepped plot (repeatable): a number from 0, or
+    /// NAME=VALUE to take the step whose parameter has that value (`r1=1k`).
+    #[arg(long = "step", value_name = "K|NAME=VALUE")]
+    steps: Vec<spicelab::select::StepSel>,
+    /// Start of a window on the scale (time, frequency, swept value; SPICE
+    /// numbers: `2m`); the values at the window's ends are shown, interpolated.
+    #[arg(long, value_name = "T", value_parser = super::parse_spice_arg)]
+    from: Option<f64>,
+    /// End of the window on the scale.
+    #[arg(long, value_name = "T", value_parser = super::parse_spice_arg)]
+    to: Option<f64>,
     /// Complex vectors summarised by their parts instead of their magnitude:
     /// re and im, magnitude and phase, or dB and phase (degrees, unwrapped
     /// along frequency). Totals only (steps keep the magnitude).
@@ -149,22 +160,24 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 fn print_table(vectors: &[VectorStats], indent: &str) -> std::io::Result<()> {
-    outln!(
+    let ends = vectors
+        .iter()
+        .any(|v| v.at_from.is_some() || v.at_to.is_some());
+    let mut head = format!(
         "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
-        "vector",
-        "unit",
-        "min",
-        "max",
-        "mean",
-        "rms"
-    )?;
+        "vector", "unit", "min", "max", "mean", "rms"
+    );
+    if ends {
+        head.push_str(&format!(" {:>14} {:>14}", "at from", "at to"));
+    }
+    outln!("{head}")?;
     for v in vectors {
         let name = if v.of == "magnitude" {
             format!("|{}|", v.name)
         } else {
             v.name.clone()
         };
-        outln!(
+        let mut line = format!(
             "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
             name,
             v.unit,
@@ -172,7 +185,11 @@ fn print_table(vectors: &[VectorStats], indent: &str) -> std::io::Result<()> {
             fmt(v.max),
             fmt(v.mean),
             fmt(v.rms)
-        )?;
+        );
+        if ends {
+            line.push_str(&format!(" {:>14} {:>14}", fmt(v.at_from), fmt(v.at_to)));
+        }
+        outln!("{line}")?;
     }
     Ok(())
 }
@@ -188,27 +205,41 @@ fn options(a: &StatsArgs) -> StatsOptions {
     StatsOptions {
         plots: a.plots.clone(),
         vars: a.vars.clone(),
+        steps: a.steps.clone(),
+        window: spicelab::select::Window {
+            from: a.from,
+            to: a.to,
+        },
         chunk_points: 0,
         threads: 0,
         decode: false,
     }
 }
 
-/// The `--json` object of one file.
+/// The `--json` object of one file (with each AC plot's `ac` rows).
 fn file_json(
     raw: &raw_stream::RawFile,
     s: &spicelab::stats::FileStats,
+    ac: &[Vec<spicelab::ac::AcSummary>],
     seconds: f64,
 ) -> serde_json::Value {
     let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
-    json!({
+    let mut doc = json!({
         "file": raw.path().display().to_string(),
         "dialect": raw.dialect().name(),
         "plots": s.plots,
         "bytes": raw.size(),
         "seconds": seconds,
         "warnings": warnings,
-    })
+    });
+    if let Some(plots) = doc["plots"].as_array_mut() {
+        for (p, rows) in plots.iter_mut().zip(ac) {
+            if !rows.is_empty() {
+                p["ac"] = json!(rows);
+            }
+        }
+    }
+    doc
 }
 
 pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
@@ -223,15 +254,7 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
     let ac = complex_extras(&raw, &mut s, a)?;
     let seconds = started.elapsed().as_secs_f64();
     if a.json {
-        let mut doc = file_json(&raw, &s, seconds);
-        if let Some(plots) = doc["plots"].as_array_mut() {
-            for (p, rows) in plots.iter_mut().zip(&ac) {
-                if !rows.is_empty() {
-                    p["ac"] = json!(rows);
-                }
-            }
-        }
-        outln!("{doc}")?;
+        outln!("{}", file_json(&raw, &s, &ac, seconds))?;
         return Ok(0);
     }
     for (pi, p) in s.plots.iter().enumerate() {
@@ -282,11 +305,12 @@ fn run_many(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
         let t = std::time::Instant::now();
         let raw = super::open_raw(f, a.open.dialect, a.open.strict)?;
         let bar = progress::bytes_bar(raw.size(), progress_on && !a.json, "stats");
-        let s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
+        let mut s = file_stats(&raw, &options(a), |done| bar.set_position(done))?;
         bar.finish_and_clear();
+        let ac = complex_extras(&raw, &mut s, a)?;
         bytes += raw.size();
         if a.json {
-            docs.push(file_json(&raw, &s, t.elapsed().as_secs_f64()));
+            docs.push(file_json(&raw, &s, &ac, t.elapsed().as_secs_f64()));
         } else {
             for p in s.plots {
                 for v in p.vectors {
