@@ -359,6 +359,7 @@ impl<W: Write> EntryWriter<W> {
             self.encoding,
             self.opts.precision,
             job,
+            self.opts.dictionary.as_ref().map(|d| d.id()),
         );
         entry.raw(self.footer.as_bytes());
         let fields = entry.into_bytes();
