@@ -12,7 +12,8 @@
 use crate::util::Workspace;
 use anyhow::{bail, Context, Result};
 use cache_zstd::{
-    decode_entry, encode_entry, key_of, raw_column_bytes, Codec, CodecChoice, EncodeOptions, Entry,
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, key_of, raw_column_bytes,
+    train_dictionary, Codec, CodecChoice, EncodeOptions, Entry,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -366,9 +367,13 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
     })?;
 
     let ratio = |b: u64| b as f64 / raw_bytes as f64;
-    // Campaign dictionaries are not yet wired into format v4 entries: no
-    // campaign row until they are.
-    let campaign: Option<CampaignRow> = None;
+    let campaign = if entries.len() >= 2 * CAMPAIGN_TRAIN_RUNS {
+        Some(measure_campaign(
+            &entries, &env_auto, raw_bytes, min_s, best_of,
+        )?)
+    } else {
+        None
+    };
     Ok(CacheRow {
         name: set.name.clone(),
         transient: set.transient,
@@ -390,6 +395,120 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
         zstd3_encode_mbps: mb / t_zstd3,
         campaign,
     })
+}
+
+/// Trains a dictionary on the first [`CAMPAIGN_TRAIN_RUNS`] runs (the
+/// bytes their `Auto` envelopes' shared frames decode to), codes every run
+/// with it, checks the round trips and times encode and decode like
+/// [`measure`]. The ratio counts the dictionary object once.
+fn measure_campaign(
+    entries: &[(String, Entry)],
+    env_auto: &[(String, Vec<u8>)],
+    raw_bytes: u64,
+    min_s: f64,
+    best_of: usize,
+) -> Result<CampaignRow> {
+    let t = Instant::now();
+    let mut samples = Vec::new();
+    let runs = std::env::var("SPICELAB_BENCH_TRAIN_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CAMPAIGN_TRAIN_RUNS);
+    for (k, b) in env_auto.iter().take(runs) {
+        samples.extend(dictionary_samples(b, k, None, &())?);
+    }
+    let size = std::env::var("SPICELAB_BENCH_DICT_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CAMPAIGN_DICT_SIZE);
+    let dict = train_dictionary(&samples, size)?;
+    let train_ms = t.elapsed().as_secs_f64() * 1e3;
+    if let Some(p) = std::env::var_os("SPICELAB_BENCH_DICT_OUT") {
+        std::fs::write(p, dict.bytes())?;
+    }
+    let opts = EncodeOptions {
+        dictionary: Some(dict.clone()),
+        ..EncodeOptions::default()
+    };
+    let envs: Vec<(String, Vec<u8>)> = entries
+        .iter()
+        .map(|(k, e)| Ok((k.clone(), encode_entry(k, e, &opts)?)))
+        .collect::<Result<_>>()?;
+    let mut ok = true;
+    for ((k, e), (_, b)) in entries.iter().zip(&envs) {
+        let back = decode_entry_with(b, k, None, &dict)?;
+        ok &= bits_equal(&e.result, &back.result) && back.meta == e.meta;
+    }
+    let object = dict.to_object().len() as u64;
+    let total: u64 = envs.iter().map(|(_, b)| b.len() as u64).sum::<u64>() + object;
+    print_breakdown("auto", env_auto, None);
+    print_breakdown("auto + dictionary", &envs, Some(&dict));
+    let t_enc = time_per_pass(min_s, best_of, || {
+        for (k, e) in entries {
+            std::hint::black_box(encode_entry(k, e, &opts)?);
+        }
+        Ok(())
+    })?;
+    let t_dec = time_per_pass(min_s, best_of, || {
+        for (k, b) in &envs {
+            std::hint::black_box(decode_entry_with(b, k, None, &dict)?);
+        }
+        Ok(())
+    })?;
+    let mb = raw_bytes as f64 / 1e6;
+    Ok(CampaignRow {
+        train_runs: CAMPAIGN_TRAIN_RUNS,
+        dict_object_bytes: object,
+        train_ms,
+        ratio: total as f64 / raw_bytes as f64,
+        encode_mbps: mb / t_enc,
+        decode_mbps: mb / t_dec,
+        round_trip_ok: ok,
+    })
+}
+
+/// Where the bytes of a set of envelopes go, summed: (footer with its
+/// tail, block headers, shared frames, pco parts). For
+/// `SPICELAB_BENCH_DETAIL=1` reports.
+fn breakdown(envs: &[(String, Vec<u8>)], dict: Option<&cache_zstd::Dictionary>) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for (k, b) in envs {
+        let Ok(r) = cache_zstd::EntryReader::open_with(&b[..], k, None, &dict) else {
+            continue;
+        };
+        let mut at = cache_zstd::HEAD_LEN;
+        for blk in &r.meta().blocks {
+            let bytes = &b[at..at + blk.len as usize];
+            at += blk.len as usize;
+            let Some((hl, n)) = cache_zstd::tlv::get_varint(bytes) else {
+                continue;
+            };
+            let Ok(h) = cache_zstd::wire::decode_block_header(&bytes[n..n + hl as usize], 0) else {
+                continue;
+            };
+            out[1] += n as u64 + hl;
+            out[2] += h.shared_len;
+            out[3] += h.columns.iter().map(|c| c.part_len).sum::<u64>();
+        }
+        out[0] += (b.len() - at) as u64;
+    }
+    out
+}
+
+/// Prints [`breakdown`] per entry to stderr when `SPICELAB_BENCH_DETAIL` is set.
+fn print_breakdown(name: &str, envs: &[(String, Vec<u8>)], dict: Option<&cache_zstd::Dictionary>) {
+    if std::env::var_os("SPICELAB_BENCH_DETAIL").is_none() || envs.is_empty() {
+        return;
+    }
+    let b = breakdown(envs, dict);
+    let n = envs.len() as f64;
+    eprintln!(
+        "{name}: per entry: footer+tail {:.0} B, block headers {:.0} B, shared frames {:.0} B, pco parts {:.0} B",
+        b[0] as f64 / n,
+        b[1] as f64 / n,
+        b[2] as f64 / n,
+        b[3] as f64 / n
+    );
 }
 
 /// Measures every data set under `fixtures_dir` (the output of
@@ -426,8 +545,10 @@ fn run_release(ws: &Workspace, fixtures_dir: &Path, quick: bool) -> Result<Vec<C
 
 /// [`run`] in this process, whatever the build.
 pub fn measure_all(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    let only = std::env::var("SPICELAB_BENCH_ONLY").unwrap_or_default();
     data_sets(fixtures_dir)?
         .iter()
+        .filter(|s| s.name.contains(&only))
         .map(|s| measure(s, quick).with_context(|| format!("bench-cache: {}", s.name)))
         .collect()
 }

@@ -92,10 +92,12 @@ pub fn entry_dictionary_id(
 
 /// What a campaign dictionary is trained on, from one envelope of the
 /// campaign (coded without a dictionary, or with the one `dicts` finds):
-/// the bytes each block's shared zstd frame decodes to (the transformed,
-/// byte-shuffled columns). Pass the samples of a campaign's first entries
-/// (a few dozen) to [`crate::train_dictionary`]. Every block is checked
-/// against its tag first.
+/// its footer record (names, header lines, the layout: what every entry of
+/// the campaign repeats) and the bytes each block's shared zstd frame
+/// decodes to (the transformed, byte-shuffled columns). Pass the samples
+/// of a campaign's first entries (a few dozen) to
+/// [`crate::train_dictionary`]. Every block is checked against its tag
+/// first.
 pub fn dictionary_samples<D: DictionaryResolver + ?Sized>(
     bytes: &[u8],
     key: &str,
@@ -103,7 +105,9 @@ pub fn dictionary_samples<D: DictionaryResolver + ?Sized>(
     dicts: &D,
 ) -> Result<Vec<Vec<u8>>> {
     let mut r = EntryReader::open_with(bytes, key, secret, dicts)?;
-    let mut out = Vec::new();
+    let mut meta = r.meta().clone();
+    meta.dictionary = None;
+    let mut out = vec![crate::wire::encode_footer(&meta)];
     while let Some(s) = r.next_shared_frame()? {
         out.push(s);
     }

@@ -303,6 +303,22 @@ impl<F: Fn(&[u8; 32]) -> Result<Option<Dictionary>>> DictionaryResolver for F {
     }
 }
 
+/// The dictionary `id` from `dicts`, or [`CacheError::DictionaryMissing`]
+/// (none, or one of another id).
+fn resolve<D: DictionaryResolver + ?Sized>(
+    dicts: &D,
+    id: &[u8; 32],
+    key: &str,
+) -> Result<Dictionary> {
+    match dicts.resolve(id)? {
+        Some(d) if d.id() == id => Ok(d),
+        _ => Err(CacheError::DictionaryMissing {
+            key: key.to_string(),
+            id: crate::codec::dict::id_hex(id),
+        }),
+    }
+}
+
 fn wire_err(key: &str, e: WireError) -> CacheError {
     if e.unsupported {
         CacheError::UnsupportedFeature {
@@ -458,6 +474,7 @@ impl<S: EntrySource> EntryReader<S> {
         // The footer is authentic from here on, but still checked.
         let base = footer_start + 1;
         let decoded;
+        let mut footer_dict: Option<[u8; 32]> = None;
         let fields: &[u8] = match footer[0] {
             0 => &footer[1..],
             1 => {
@@ -473,6 +490,32 @@ impl<S: EntrySource> EntryReader<S> {
                     .map_err(|e| corrupt(base, format!("footer: {e}")))?;
                 &decoded
             }
+            2 => {
+                // Coded with a campaign dictionary: its id, the decoded
+                // length, the frame.
+                let id: [u8; 32] = footer
+                    .get(1..33)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| corrupt(base, "footer too short for a dictionary id".into()))?;
+                let (len, n) = get_varint(&footer[33..])
+                    .ok_or_else(|| corrupt(base + 32, "bad footer length varint".into()))?;
+                if len > MAX_FOOTER_BYTES as u64 {
+                    return Err(corrupt(
+                        base + 32,
+                        format!("footer of {len} bytes is over the limit of {MAX_FOOTER_BYTES}"),
+                    ));
+                }
+                let d = resolve(dicts, &id, key)?;
+                let mut out = Vec::new();
+                out.try_reserve_exact(len as usize)
+                    .map_err(|e| r.io(std::io::Error::other(e)))?;
+                d.decompress_frame(&footer[33 + n..], len as usize, &mut out)
+                    .map_err(|e| corrupt(base + 32 + n as u64, format!("footer: {e}")))?;
+                decoded = out;
+                footer_dict = Some(id);
+                r.dict = Some(d);
+                &decoded
+            }
             form => {
                 return Err(CacheError::UnsupportedFeature {
                     key: key.to_string(),
@@ -481,17 +524,16 @@ impl<S: EntrySource> EntryReader<S> {
                 })
             }
         };
-        let meta = wire::decode_footer(fields, base).map_err(|e| wire_err(key, e))?;
-        check_meta(&meta, key, flags, footer_start, tag_len)?;
-        if let Some(id) = &meta.dictionary {
-            let missing = || CacheError::DictionaryMissing {
-                key: key.to_string(),
-                id: crate::codec::dict::id_hex(id),
-            };
-            match dicts.resolve(id)? {
-                Some(d) if d.id() == id => r.dict = Some(d),
-                _ => return Err(missing()),
+        let mut meta = wire::decode_footer(fields, base).map_err(|e| wire_err(key, e))?;
+        if let Some(id) = footer_dict {
+            if meta.dictionary.is_some_and(|m| m != id) {
+                return Err(corrupt(base, "footer names two dictionaries".into()));
             }
+            meta.dictionary = Some(id);
+        }
+        check_meta(&meta, key, flags, footer_start, tag_len)?;
+        if let (Some(id), None) = (&meta.dictionary, &r.dict) {
+            r.dict = Some(resolve(dicts, id, key)?);
         }
         r.starts = vec![0; meta.plots.len()];
         r.meta = meta;

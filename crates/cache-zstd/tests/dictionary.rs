@@ -70,10 +70,14 @@ fn campaign_dictionary(n: u64) -> Dictionary {
         let k = key(i);
         let bytes = encode_entry(&k, &run(i), &EncodeOptions::default()).unwrap();
         let s = dictionary_samples(&bytes, &k, None, &()).unwrap();
-        assert_eq!(s.len(), 1, "one block, one shared frame");
+        assert_eq!(s.len(), 2, "the footer record and one block's shared frame");
+        assert!(
+            s[0].windows(11).any(|w| w == b"rc campaign"),
+            "the footer holds the title"
+        );
         // The shared frame holds the zstd-coded columns (time and v(out)
         // at least: 8 + 8 bytes a point).
-        assert!(s[0].len() >= 1500 * 16, "{}", s[0].len());
+        assert!(s[1].len() >= 1500 * 16, "{}", s[1].len());
         samples.extend(s);
     }
     train_dictionary(&samples, 16 * 1024).unwrap()
