@@ -7,7 +7,16 @@
 //! `decode_entry` and the zstd-3 baseline are timed, on one thread. Small
 //! inputs are repeated until one measurement takes at least 0.2 s (0.05 s
 //! with `--quick`); the best of 3 measurements (2 with `--quick`) is kept.
-//! Speeds are MB (10^6 bytes) of raw column bytes per second.
+//! Speeds are MB (10^6 bytes) of raw column bytes per second, timed by the
+//! thread's CPU time where Linux gives it (`/proc/thread-self/schedstat`),
+//! so that the other jobs of a shared machine do not count.
+//!
+//! Knobs for investigations (environment): `SPICELAB_BENCH_ONLY=TEXT`
+//! measures only the sets whose name contains TEXT; `SPICELAB_BENCH_DETAIL=1`
+//! prints where the bytes of the Monte Carlo entries go (footer, block
+//! headers, shared frames, pco parts); `SPICELAB_BENCH_LOOP=auto|zstd|decode|dict|dict-decode`
+//! (with `SPICELAB_BENCH_LOOP_N=passes`, else 3 s) runs one operation in a
+//! loop and stops, for a profiler.
 
 use crate::util::Workspace;
 use anyhow::{bail, Context, Result};
@@ -326,14 +335,9 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
     }
     let mb = raw_bytes as f64 / 1e6;
 
-    let pco_level = std::env::var("SPICELAB_BENCH_PCO_LEVEL")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(EncodeOptions::default().pco_level);
     let opts = |codecs: CodecChoice, precision: Option<f64>| EncodeOptions {
         codecs,
         precision,
-        pco_level,
         ..EncodeOptions::default()
     };
     let auto = opts(CodecChoice::Auto, None);
@@ -367,7 +371,12 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
         let dict = o.dictionary.clone();
         let envs = encode_all(&o)?;
         let t = Instant::now();
-        while t.elapsed().as_secs_f64() < 3.0 {
+        let passes: Option<u64> = std::env::var("SPICELAB_BENCH_LOOP_N")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        let mut done = 0u64;
+        while passes.map_or(t.elapsed().as_secs_f64() < 3.0, |n| done < n) {
+            done += 1;
             if what.ends_with("decode") {
                 for (k, b) in &envs {
                     std::hint::black_box(decode_entry_with(b, k, None, &dict.as_ref())?);
@@ -482,22 +491,11 @@ fn measure_campaign(
 ) -> Result<CampaignRow> {
     let t = Clock::start();
     let mut samples = Vec::new();
-    let runs = std::env::var("SPICELAB_BENCH_TRAIN_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(CAMPAIGN_TRAIN_RUNS);
-    for (k, b) in env_auto.iter().take(runs) {
+    for (k, b) in env_auto.iter().take(CAMPAIGN_TRAIN_RUNS) {
         samples.extend(dictionary_samples(b, k, None, &())?);
     }
-    let size = std::env::var("SPICELAB_BENCH_DICT_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(CAMPAIGN_DICT_SIZE);
-    let dict = train_dictionary(&samples, size)?;
+    let dict = train_dictionary(&samples, CAMPAIGN_DICT_SIZE)?;
     let train_ms = t.elapsed_s() * 1e3;
-    if let Some(p) = std::env::var_os("SPICELAB_BENCH_DICT_OUT") {
-        std::fs::write(p, dict.bytes())?;
-    }
     let opts = EncodeOptions {
         dictionary: Some(dict.clone()),
         ..EncodeOptions::default()
