@@ -177,7 +177,7 @@ impl DiskStore {
     /// Returns its path.
     pub fn put_dictionary(&self, d: &Dictionary) -> Result<PathBuf> {
         let path = self.dictionary_path(d.id());
-        if !matches!(self.read_dictionary(d.id()), Ok(Some(_))) {
+        if !matches!(self.read_dictionary(d.id(), false), Ok(Some(_))) {
             let dir = self.dir.join(DICT_DIR);
             fs::create_dir_all(&dir).map_err(|e| CacheError::io(&dir, e))?;
             if let Ok(md) = fs::symlink_metadata(&path) {
@@ -208,19 +208,26 @@ impl DiskStore {
     /// `Ok(None)` when there is none; a corrupt object (or one that is not
     /// a regular file, or too big) is [`CacheError::Dictionary`].
     pub fn dictionary(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        self.dictionary_inner(id, false)
+    }
+
+    /// [`DiskStore::dictionary`]; `remove_bad`: a corrupt object is removed
+    /// (only if the file is still the one read, not a good object renamed
+    /// over it meanwhile).
+    fn dictionary_inner(&self, id: &[u8; 32], remove_bad: bool) -> Result<Option<Dictionary>> {
         if let Ok(v) = self.dicts.lock() {
             if let Some(d) = v.iter().find(|d| d.id() == id) {
                 return Ok(Some(d.clone()));
             }
         }
-        let d = self.read_dictionary(id)?;
+        let d = self.read_dictionary(id, remove_bad)?;
         if let Some(d) = &d {
             self.remember(d);
         }
         Ok(d)
     }
 
-    fn read_dictionary(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+    fn read_dictionary(&self, id: &[u8; 32], remove_bad: bool) -> Result<Option<Dictionary>> {
         let path = self.dictionary_path(id);
         let bad = |what: String| CacheError::Dictionary {
             id: id_hex(id),
@@ -235,18 +242,21 @@ impl DiskStore {
             Err(e) => return Err(e),
         };
         let size = EntrySource::size(&f);
-        if size > MAX_DICT_OBJECT {
-            return Err(bad(format!(
+        let checked = if size > MAX_DICT_OBJECT {
+            Err(bad(format!(
                 "{size} bytes, over the limit of {MAX_DICT_OBJECT}"
-            )));
-        }
-        let bytes = f.read_all()?;
-        Dictionary::from_object(&bytes, id)
-            .map(Some)
-            .map_err(|e| match e {
+            )))
+        } else {
+            let bytes = f.read_all()?;
+            Dictionary::from_object(&bytes, id).map_err(|e| match e {
                 CacheError::Dictionary { what, .. } => bad(what),
                 e => e,
             })
+        };
+        if checked.is_err() && remove_bad {
+            Self::remove_if_same(&path, f.file());
+        }
+        checked.map(Some)
     }
 
     /// The store's dictionary lookup for readers: a corrupt dictionary
@@ -254,10 +264,9 @@ impl DiskStore {
     /// writes it again), and the entry that needs it is then a miss left in
     /// place ([`CacheError::DictionaryMissing`]).
     fn resolve_dictionary(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
-        match self.dictionary(id) {
+        match self.dictionary_inner(id, true) {
             Err(err @ CacheError::Dictionary { .. }) => {
                 tracing::warn!(id = %id_hex(id), error = %err, "corrupt campaign dictionary removed");
-                let _ = fs::remove_file(self.dictionary_path(id));
                 Ok(None)
             }
             r => r,
