@@ -215,10 +215,11 @@ pub fn measures_cpu_time() -> bool {
 /// least `min_s`, `best_of` times; returns the best seconds per pass (the
 /// thread's CPU time where available, see [`thread_cpu_s`]).
 fn time_per_pass(min_s: f64, best_of: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    // Calibrate: one pass (also a warm-up).
-    let t = Clock::start();
+    // Calibrate on the wall clock: one pass (also a warm-up). The thread's
+    // CPU time is only updated at scheduler ticks, too coarse for one pass.
+    let t = Instant::now();
     f()?;
-    let one = t.elapsed_s().max(1e-7);
+    let one = t.elapsed().as_secs_f64().max(1e-7);
     let reps = ((min_s / one).ceil() as usize).max(1);
     let mut best = f64::INFINITY;
     for _ in 0..best_of {
