@@ -3,7 +3,7 @@
 //! an error.
 #![no_main]
 
-use cache_zstd::{decode_entry, key_of, EntryReader, Secret};
+use cache_zstd::{decode_entry_with, key_of, Dictionary, EntryReader, Secret};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -14,15 +14,28 @@ fn key() -> &'static str {
     K.get_or_init(|| key_of(b"spicelab reference entry"))
 }
 
+/// A campaign dictionary: the same bytes as `xtask/src/fuzz.rs`
+/// (`fuzz_dictionary`), whose seeds include entries coded with it.
+fn dict() -> &'static Dictionary {
+    static D: OnceLock<Dictionary> = OnceLock::new();
+    D.get_or_init(|| {
+        Dictionary::from_bytes(
+            (0..2048u32)
+                .flat_map(|i| ((i as f64 * 0.01).sin()).to_le_bytes())
+                .collect(),
+        )
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let secret = Secret::new(b"spicelab reference secret".to_vec());
     for s in [None, secret.as_ref()] {
-        if let Ok(e) = decode_entry(data, key(), s) {
+        if let Ok(e) = decode_entry_with(data, key(), s, dict()) {
             for p in &e.result.plots {
                 assert!(p.check().is_ok());
             }
         }
-        if let Ok(mut r) = EntryReader::open(data, key(), s) {
+        if let Ok(mut r) = EntryReader::open_with(data, key(), s, dict()) {
             let n_plots = r.meta().plots.len();
             while let Ok(Some(b)) = r.next_block() {
                 assert!(b.plot < n_plots);

@@ -7,8 +7,8 @@
 
 use cache_zstd::parts::{seal_raw, EntryParts};
 use cache_zstd::{
-    decode_entry, encode_entry, key_of, Codec, CodecChoice, EncodeOptions, Entry, EntryReader,
-    JobMeta, ParamValue, Secret,
+    decode_entry_with, encode_entry, key_of, Codec, CodecChoice, Dictionary, EncodeOptions, Entry,
+    EntryReader, JobMeta, ParamValue, Secret,
 };
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -23,6 +23,18 @@ fn key() -> &'static str {
 
 fn secret() -> Secret {
     Secret::new(b"known secret".to_vec()).unwrap_or_else(|| unreachable!())
+}
+
+/// A campaign dictionary (raw content: zstd matches into these bytes).
+fn dict() -> &'static Dictionary {
+    static D: OnceLock<Dictionary> = OnceLock::new();
+    D.get_or_init(|| {
+        Dictionary::from_bytes(
+            (0..4096u32)
+                .flat_map(|i| ((i as f64 * 0.03).sin()).to_le_bytes())
+                .collect(),
+        )
+    })
 }
 
 fn result() -> SimResult {
@@ -123,13 +135,19 @@ fn bases() -> &'static [(EntryParts, bool)] {
                 block_bytes: 100,
                 ..EncodeOptions::default()
             },
+            EncodeOptions {
+                dictionary: Some(dict().clone()),
+                block_bytes: 1500,
+                ..EncodeOptions::default()
+            },
         ];
         let s = secret();
         opts.iter()
             .filter_map(|o| {
                 let hmac = o.secret.is_some();
                 let bytes = encode_entry(key(), &entry, o).ok()?;
-                let parts = EntryParts::split(&bytes, key(), hmac.then_some(&s)).ok()?;
+                let parts =
+                    EntryParts::split_with(&bytes, key(), hmac.then_some(&s), dict()).ok()?;
                 Some((parts, hmac))
             })
             .collect()
@@ -172,7 +190,7 @@ impl Input<'_> {
 /// Streams the entry block by block; when every block reads, decodes it
 /// whole in memory too.
 fn decode_all(bytes: &[u8], secret: Option<&Secret>) {
-    if let Ok(mut r) = EntryReader::open(bytes, key(), secret) {
+    if let Ok(mut r) = EntryReader::open_with(bytes, key(), secret, dict()) {
         let plots: Vec<(Vec<ValueType>, u64)> = r
             .meta()
             .plots
@@ -189,7 +207,7 @@ fn decode_all(bytes: &[u8], secret: Option<&Secret>) {
             }
         }
         if matches!(r.next_block(), Ok(None)) {
-            let e = decode_entry(bytes, key(), secret);
+            let e = decode_entry_with(bytes, key(), secret, dict());
             if let Ok(e) = e {
                 for p in &e.result.plots {
                     assert!(p.check().is_ok());

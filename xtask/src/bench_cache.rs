@@ -7,12 +7,22 @@
 //! `decode_entry` and the zstd-3 baseline are timed, on one thread. Small
 //! inputs are repeated until one measurement takes at least 0.2 s (0.05 s
 //! with `--quick`); the best of 3 measurements (2 with `--quick`) is kept.
-//! Speeds are MB (10^6 bytes) of raw column bytes per second.
+//! Speeds are MB (10^6 bytes) of raw column bytes per second, timed by the
+//! thread's CPU time where Linux gives it (`/proc/thread-self/schedstat`),
+//! so that the other jobs of a shared machine do not count.
+//!
+//! Knobs for investigations (environment): `SPICELAB_BENCH_ONLY=TEXT`
+//! measures only the sets whose name contains TEXT; `SPICELAB_BENCH_DETAIL=1`
+//! prints where the bytes of the Monte Carlo entries go (footer, block
+//! headers, shared frames, pco parts); `SPICELAB_BENCH_LOOP=auto|zstd|decode|dict|dict-decode`
+//! (with `SPICELAB_BENCH_LOOP_N=passes`, else 3 s) runs one operation in a
+//! loop and stops, for a profiler.
 
 use crate::util::Workspace;
 use anyhow::{bail, Context, Result};
 use cache_zstd::{
-    decode_entry, encode_entry, key_of, raw_column_bytes, Codec, CodecChoice, EncodeOptions, Entry,
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, key_of, raw_column_bytes,
+    train_dictionary, Codec, CodecChoice, EncodeOptions, Entry,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -165,21 +175,59 @@ fn data_sets(dir: &Path) -> Result<Vec<DataSet>> {
     Ok(sets)
 }
 
+/// Seconds this thread has run on a CPU (Linux: the first field of
+/// `/proc/thread-self/schedstat`, in ns), so that the other jobs of a
+/// shared machine do not count; `None` where that is not available.
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 * 1e-9)
+}
+
+/// A clock: the thread's CPU time where available, else wall time.
+struct Clock {
+    cpu: Option<f64>,
+    wall: Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            cpu: thread_cpu_s(),
+            wall: Instant::now(),
+        }
+    }
+
+    fn elapsed_s(&self) -> f64 {
+        match (self.cpu, thread_cpu_s()) {
+            (Some(a), Some(b)) => b - a,
+            _ => self.wall.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// True when [`time_per_pass`] measures the thread's CPU time.
+pub fn measures_cpu_time() -> bool {
+    thread_cpu_s().is_some()
+}
+
 /// Runs `f` over the whole set enough times that one measurement takes at
-/// least `min_s`, `best_of` times; returns the best seconds per pass.
+/// least `min_s`, `best_of` times; returns the best seconds per pass (the
+/// thread's CPU time where available, see [`thread_cpu_s`]).
 fn time_per_pass(min_s: f64, best_of: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    // Calibrate: one pass (also a warm-up).
+    // Calibrate on the wall clock: one pass (also a warm-up). The thread's
+    // CPU time is only updated at scheduler ticks, too coarse for one pass.
     let t = Instant::now();
     f()?;
     let one = t.elapsed().as_secs_f64().max(1e-7);
     let reps = ((min_s / one).ceil() as usize).max(1);
     let mut best = f64::INFINITY;
     for _ in 0..best_of {
-        let t = Instant::now();
+        let t = Clock::start();
         for _ in 0..reps {
             f()?;
         }
-        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+        best = best.min(t.elapsed_s() / reps as f64);
     }
     Ok(best)
 }
@@ -307,6 +355,41 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
     };
     let size = |v: &[(String, Vec<u8>)]| v.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
 
+    if let Ok(what) = std::env::var("SPICELAB_BENCH_LOOP") {
+        // Profiling: one operation in a loop for 3 s.
+        let mut o = match what.as_str() {
+            "zstd" => zstd_only.clone(),
+            _ => auto.clone(),
+        };
+        if what.starts_with("dict") {
+            let plain = encode_all(&auto)?;
+            let mut samples = Vec::new();
+            for (k, b) in plain.iter().take(CAMPAIGN_TRAIN_RUNS) {
+                samples.extend(dictionary_samples(b, k, None, &())?);
+            }
+            o.dictionary = Some(train_dictionary(&samples, CAMPAIGN_DICT_SIZE)?);
+        }
+        let dict = o.dictionary.clone();
+        let envs = encode_all(&o)?;
+        let t = Instant::now();
+        let passes: Option<u64> = std::env::var("SPICELAB_BENCH_LOOP_N")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        let mut done = 0u64;
+        while passes.map_or(t.elapsed().as_secs_f64() < 3.0, |n| done < n) {
+            done += 1;
+            if what.ends_with("decode") {
+                for (k, b) in &envs {
+                    std::hint::black_box(decode_entry_with(b, k, None, &dict.as_ref())?);
+                }
+            } else {
+                for (k, e) in &entries {
+                    std::hint::black_box(encode_entry(k, e, &o)?);
+                }
+            }
+        }
+        bail!("SPICELAB_BENCH_LOOP={what}: done");
+    }
     let env_auto = encode_all(&auto)?;
     let env_zstd = encode_all(&zstd_only)?;
     let env_pco = encode_all(&pco_only)?;
@@ -366,9 +449,13 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
     })?;
 
     let ratio = |b: u64| b as f64 / raw_bytes as f64;
-    // Campaign dictionaries are not yet wired into format v4 entries: no
-    // campaign row until they are.
-    let campaign: Option<CampaignRow> = None;
+    let campaign = if entries.len() >= 2 * CAMPAIGN_TRAIN_RUNS {
+        Some(measure_campaign(
+            &entries, &env_auto, raw_bytes, min_s, best_of,
+        )?)
+    } else {
+        None
+    };
     Ok(CacheRow {
         name: set.name.clone(),
         transient: set.transient,
@@ -390,6 +477,109 @@ fn measure(set: &DataSet, quick: bool) -> Result<CacheRow> {
         zstd3_encode_mbps: mb / t_zstd3,
         campaign,
     })
+}
+
+/// Trains a dictionary on the first [`CAMPAIGN_TRAIN_RUNS`] runs (the
+/// bytes their `Auto` envelopes' shared frames decode to), codes every run
+/// with it, checks the round trips and times encode and decode like
+/// [`measure`]. The ratio counts the dictionary object once.
+fn measure_campaign(
+    entries: &[(String, Entry)],
+    env_auto: &[(String, Vec<u8>)],
+    raw_bytes: u64,
+    min_s: f64,
+    best_of: usize,
+) -> Result<CampaignRow> {
+    let t = Clock::start();
+    let mut samples = Vec::new();
+    for (k, b) in env_auto.iter().take(CAMPAIGN_TRAIN_RUNS) {
+        samples.extend(dictionary_samples(b, k, None, &())?);
+    }
+    let dict = train_dictionary(&samples, CAMPAIGN_DICT_SIZE)?;
+    let train_ms = t.elapsed_s() * 1e3;
+    let opts = EncodeOptions {
+        dictionary: Some(dict.clone()),
+        ..EncodeOptions::default()
+    };
+    let envs: Vec<(String, Vec<u8>)> = entries
+        .iter()
+        .map(|(k, e)| Ok((k.clone(), encode_entry(k, e, &opts)?)))
+        .collect::<Result<_>>()?;
+    let mut ok = true;
+    for ((k, e), (_, b)) in entries.iter().zip(&envs) {
+        let back = decode_entry_with(b, k, None, &dict)?;
+        ok &= bits_equal(&e.result, &back.result) && back.meta == e.meta;
+    }
+    let object = dict.to_object().len() as u64;
+    let total: u64 = envs.iter().map(|(_, b)| b.len() as u64).sum::<u64>() + object;
+    print_breakdown("auto", env_auto, None);
+    print_breakdown("auto + dictionary", &envs, Some(&dict));
+    let t_enc = time_per_pass(min_s, best_of, || {
+        for (k, e) in entries {
+            std::hint::black_box(encode_entry(k, e, &opts)?);
+        }
+        Ok(())
+    })?;
+    let t_dec = time_per_pass(min_s, best_of, || {
+        for (k, b) in &envs {
+            std::hint::black_box(decode_entry_with(b, k, None, &dict)?);
+        }
+        Ok(())
+    })?;
+    let mb = raw_bytes as f64 / 1e6;
+    Ok(CampaignRow {
+        train_runs: CAMPAIGN_TRAIN_RUNS,
+        dict_object_bytes: object,
+        train_ms,
+        ratio: total as f64 / raw_bytes as f64,
+        encode_mbps: mb / t_enc,
+        decode_mbps: mb / t_dec,
+        round_trip_ok: ok,
+    })
+}
+
+/// Where the bytes of a set of envelopes go, summed: (footer with its
+/// tail, block headers, shared frames, pco parts). For
+/// `SPICELAB_BENCH_DETAIL=1` reports.
+fn breakdown(envs: &[(String, Vec<u8>)], dict: Option<&cache_zstd::Dictionary>) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    for (k, b) in envs {
+        let Ok(r) = cache_zstd::EntryReader::open_with(&b[..], k, None, &dict) else {
+            continue;
+        };
+        let mut at = cache_zstd::HEAD_LEN;
+        for blk in &r.meta().blocks {
+            let bytes = &b[at..at + blk.len as usize];
+            at += blk.len as usize;
+            let Some((hl, n)) = cache_zstd::tlv::get_varint(bytes) else {
+                continue;
+            };
+            let Ok(h) = cache_zstd::wire::decode_block_header(&bytes[n..n + hl as usize], 0) else {
+                continue;
+            };
+            out[1] += n as u64 + hl;
+            out[2] += h.shared_len;
+            out[3] += h.columns.iter().map(|c| c.part_len).sum::<u64>();
+        }
+        out[0] += (b.len() - at) as u64;
+    }
+    out
+}
+
+/// Prints [`breakdown`] per entry to stderr when `SPICELAB_BENCH_DETAIL` is set.
+fn print_breakdown(name: &str, envs: &[(String, Vec<u8>)], dict: Option<&cache_zstd::Dictionary>) {
+    if std::env::var_os("SPICELAB_BENCH_DETAIL").is_none() || envs.is_empty() {
+        return;
+    }
+    let b = breakdown(envs, dict);
+    let n = envs.len() as f64;
+    eprintln!(
+        "{name}: per entry: footer+tail {:.0} B, block headers {:.0} B, shared frames {:.0} B, pco parts {:.0} B",
+        b[0] as f64 / n,
+        b[1] as f64 / n,
+        b[2] as f64 / n,
+        b[3] as f64 / n
+    );
 }
 
 /// Measures every data set under `fixtures_dir` (the output of
@@ -426,8 +616,10 @@ fn run_release(ws: &Workspace, fixtures_dir: &Path, quick: bool) -> Result<Vec<C
 
 /// [`run`] in this process, whatever the build.
 pub fn measure_all(fixtures_dir: &Path, quick: bool) -> Result<Vec<CacheRow>> {
+    let only = std::env::var("SPICELAB_BENCH_ONLY").unwrap_or_default();
     data_sets(fixtures_dir)?
         .iter()
+        .filter(|s| s.name.contains(&only))
         .map(|s| measure(s, quick).with_context(|| format!("bench-cache: {}", s.name)))
         .collect()
 }
@@ -478,7 +670,12 @@ pub fn table(rows: &[CacheRow]) -> String {
     let _ = writeln!(
         s,
         "Result cache (cache-zstd): ratio = envelope bytes / raw column bytes; \
-         MB/s of raw column bytes, one thread, best of 3."
+         MB/s of raw column bytes, one thread, best of 3 ({}).",
+        if measures_cpu_time() {
+            "the thread's CPU time"
+        } else {
+            "wall time"
+        }
     );
     let _ = writeln!(
         s,

@@ -250,6 +250,23 @@ fn seed_files(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
             seeds.push((name.to_string(), bytes));
         }
     }
+    // Cache entries: the committed reference entries, and entries coded
+    // with the cache targets' campaign dictionary (plain and HMAC).
+    for v in ["v3", "v4"] {
+        let d = ws.root.join("fixtures/cache").join(v);
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "splc"))
+            .collect();
+        files.sort();
+        for p in files {
+            let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("seed");
+            seeds.push((format!("{v}-{name}"), bytes));
+        }
+    }
+    seeds.extend(dictionary_seeds()?);
     for (name, bytes) in generated()? {
         // whole, and cut inside its data
         let cut = bytes.len() - bytes.len() / 7;
@@ -257,6 +274,48 @@ fn seed_files(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
         seeds.push((format!("{name}.raw"), bytes));
     }
     Ok(seeds)
+}
+
+/// The campaign dictionary of the cache fuzz targets (the same bytes as in
+/// `fuzz/fuzz_targets/cache_decode.rs`).
+fn fuzz_dictionary() -> cache_zstd::Dictionary {
+    cache_zstd::Dictionary::from_bytes(
+        (0..2048u32)
+            .flat_map(|i| ((i as f64 * 0.01).sin()).to_le_bytes())
+            .collect(),
+    )
+}
+
+/// Entries coded with [`fuzz_dictionary`] under the key of the committed
+/// reference entries: a transient, plain and with the reference secret.
+fn dictionary_seeds() -> Result<Vec<(String, Vec<u8>)>> {
+    let key = cache_zstd::key_of(b"spicelab reference entry");
+    let mut out = Vec::new();
+    for (name, plot) in plots() {
+        let entry = cache_zstd::Entry {
+            result: waveform::SimResult {
+                plots: vec![plot],
+                ..waveform::SimResult::default()
+            },
+            meta: cache_zstd::JobMeta::default(),
+        };
+        for (tag, secret) in [
+            ("plain", None),
+            (
+                "hmac",
+                cache_zstd::Secret::new(b"spicelab reference secret".to_vec()),
+            ),
+        ] {
+            let opts = cache_zstd::EncodeOptions {
+                dictionary: Some(fuzz_dictionary()),
+                secret,
+                ..cache_zstd::EncodeOptions::default()
+            };
+            let bytes = cache_zstd::encode_entry(&key, &entry, &opts)?;
+            out.push((format!("dict-{name}-{tag}.splc"), bytes));
+        }
+    }
+    Ok(out)
 }
 
 fn header(plotname: &str, flags: &str, names: &[(&str, &str)], n: usize) -> PlotHeader {

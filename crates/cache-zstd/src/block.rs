@@ -13,6 +13,7 @@
 //! the codec and shift are chosen per block and column and recorded in the
 //! block's header.
 
+use crate::codec::dict::Dictionary;
 use crate::codec::{self, Codec, Stream};
 use crate::options::{EncodeOptions, MAX_BLOCK_BYTES};
 use crate::tlv::{get_varint, put_varint, WireError};
@@ -174,7 +175,11 @@ pub(crate) fn encode_block(
     let frame = if shared.is_empty() {
         Vec::new()
     } else {
-        codec::zstd_compress(&shared, opts.zstd_level).map_err(|e| format!("zstd: {e}"))?
+        match &opts.dictionary {
+            Some(d) => d.compress_frame(&shared, opts.zstd_level),
+            None => codec::zstd_compress(&shared, opts.zstd_level),
+        }
+        .map_err(|e| format!("zstd: {e}"))?
     };
     codec::put_pre_buf(shared);
     header.shared_len = frame.len() as u64;
@@ -200,20 +205,27 @@ pub(crate) struct DecodedBlock {
     pub codecs: Vec<Codec>,
 }
 
-/// Decodes a block of `points` points of columns of `types`, whose bytes
-/// (already checked against their tag) start at absolute offset `base`.
-/// `lossy`: the entry carries a precision bound (columns may be quantised).
-///
-/// Everything is checked before anything sized by the block is allocated:
-/// the decoded size (`points` x the point size) against
-/// [`MAX_BLOCK_BYTES`], and every length of the header against the block.
-pub(crate) fn decode_block(
+/// A block's header, checked against the block: where its parts lie.
+struct ParsedBlock {
+    header: BlockHeader,
+    /// End of the header (start of the shared frame).
+    head_end: usize,
+    /// End of the shared frame.
+    shared_end: usize,
+    /// Bytes the shared frame decodes to.
+    shared_raw: usize,
+    /// Per column: its pco part's range (`(0, 0)` for a shared-frame column).
+    part_at: Vec<(usize, usize)>,
+}
+
+/// Checks a block's header against `bytes` (see [`decode_block`]).
+fn parse_block(
     bytes: &[u8],
     base: u64,
     types: &[ValueType],
     points: usize,
     lossy: bool,
-) -> Result<DecodedBlock, WireError> {
+) -> Result<ParsedBlock, WireError> {
     let corrupt = |at: usize, what: String| WireError::corrupt(base + at as u64, what);
     let point_bytes: usize = types.iter().map(|t| t.size()).sum();
     match points.checked_mul(point_bytes) {
@@ -310,7 +322,56 @@ pub(crate) fn decode_block(
             ),
         ));
     }
-    let frame = &bytes[head_end..shared_end as usize];
+    Ok(ParsedBlock {
+        header,
+        head_end,
+        // <= bytes.len(), checked above.
+        shared_end: shared_end as usize,
+        shared_raw,
+        part_at,
+    })
+}
+
+/// Decompresses a block's shared frame (into the thread's reused buffer)
+/// and hands its bytes to `f`.
+fn with_shared<R>(
+    frame: &[u8],
+    len: usize,
+    dict: Option<&Dictionary>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, String> {
+    match dict {
+        Some(d) => codec::dict_decompress_with(d, frame, len, f),
+        None => codec::zstd_decompress_with(frame, len, f),
+    }
+}
+
+/// Decodes a block of `points` points of columns of `types`, whose bytes
+/// (already checked against their tag) start at absolute offset `base`.
+/// `lossy`: the entry carries a precision bound (columns may be quantised).
+/// `dict`: the campaign dictionary of the entry, whose shared frames are
+/// coded with it (the caller checked that it is the one the entry names).
+///
+/// Everything is checked before anything sized by the block is allocated:
+/// the decoded size (`points` x the point size) against
+/// [`MAX_BLOCK_BYTES`], and every length of the header against the block.
+pub(crate) fn decode_block(
+    bytes: &[u8],
+    base: u64,
+    types: &[ValueType],
+    points: usize,
+    lossy: bool,
+    dict: Option<&Dictionary>,
+) -> Result<DecodedBlock, WireError> {
+    let corrupt = |at: usize, what: String| WireError::corrupt(base + at as u64, what);
+    let ParsedBlock {
+        header,
+        head_end,
+        shared_end,
+        shared_raw,
+        part_at,
+    } = parse_block(bytes, base, types, points, lossy)?;
+    let frame = &bytes[head_end..shared_end];
     let build = |shared: &[u8]| -> Result<Vec<Column>, WireError> {
         let mut out = Vec::with_capacity(types.len());
         let mut sat = 0usize;
@@ -343,13 +404,36 @@ pub(crate) fn decode_block(
     let columns = if shared_raw == 0 {
         build(&[])?
     } else {
-        codec::zstd_decompress_with(frame, shared_raw, build)
+        with_shared(frame, shared_raw, dict, build)
             .map_err(|e| corrupt(head_end, format!("shared frame: {e}")))??
     };
     Ok(DecodedBlock {
         columns,
         codecs: header.columns.iter().map(|c| c.codec).collect(),
     })
+}
+
+/// The bytes a block's shared frame decodes to (empty when every column
+/// is pco), checked as [`decode_block`] checks the block.
+pub(crate) fn shared_frame(
+    bytes: &[u8],
+    base: u64,
+    types: &[ValueType],
+    points: usize,
+    lossy: bool,
+    dict: Option<&Dictionary>,
+) -> Result<Vec<u8>, WireError> {
+    let pb = parse_block(bytes, base, types, points, lossy)?;
+    if pb.shared_raw == 0 {
+        return Ok(Vec::new());
+    }
+    with_shared(
+        &bytes[pb.head_end..pb.shared_end],
+        pb.shared_raw,
+        dict,
+        <[u8]>::to_vec,
+    )
+    .map_err(|e| WireError::corrupt(base + pb.head_end as u64, format!("shared frame: {e}")))
 }
 
 thread_local! {
@@ -409,14 +493,16 @@ mod tests {
                 ..EncodeOptions::default()
             };
             let e = encode_block(&cols, true, &opts).unwrap();
-            let d = decode_block(&e.bytes, 0, &types, 1000, false).unwrap();
+            let d = decode_block(&e.bytes, 0, &types, 1000, false, None).unwrap();
             assert_eq!(d.columns[0], Column::F64(a.clone()));
             assert_eq!(d.columns[1], Column::C32(b.clone()));
             assert_eq!(d.codecs, e.codecs);
             // Wrong point counts, a cut block, an oversized declaration.
-            assert!(decode_block(&e.bytes, 0, &types, 999, false).is_err());
-            assert!(decode_block(&e.bytes[..e.bytes.len() - 1], 0, &types, 1000, false).is_err());
-            let err = decode_block(&e.bytes, 0, &types, usize::MAX / 2, false).unwrap_err();
+            assert!(decode_block(&e.bytes, 0, &types, 999, false, None).is_err());
+            assert!(
+                decode_block(&e.bytes[..e.bytes.len() - 1], 0, &types, 1000, false, None).is_err()
+            );
+            let err = decode_block(&e.bytes, 0, &types, usize::MAX / 2, false, None).unwrap_err();
             assert!(err.what.contains("exceeds"), "{err}");
         }
         assert!(zstd_exact(&codec::zstd_compress(b"abc", 3).unwrap(), 4).is_err());

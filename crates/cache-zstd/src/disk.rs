@@ -10,12 +10,13 @@
 //! returns an entry sets it to now. Times in the future (clock skew, a
 //! copied directory) are treated as now, so they cannot pin an entry.
 
+use crate::codec::dict::{id_hex, Dictionary, MAX_DICT_SIZE};
 use crate::entry::{encode_entry, Entry};
 use crate::error::{CacheError, Result};
 use crate::integrity::Secret;
 use crate::key::check_key;
 use crate::options::EncodeOptions;
-use crate::reader::{EntryFile, EntryReader};
+use crate::reader::{EntryFile, EntryReader, EntrySource};
 use crate::writer::EntryWriter;
 use crate::{CacheStats, ResultCache};
 use std::fs::{self, File};
@@ -33,6 +34,13 @@ pub const ENTRY_EXT: &str = "splc";
 const TMP_PREFIX: &str = ".tmp-";
 /// Temporary files older than this are left by killed writers and removed by `gc`/`verify`.
 const STALE_TMP: Duration = Duration::from_secs(3600);
+
+/// The store's subdirectory of campaign dictionary objects
+/// (`DIR/dicts/<id>`, the id in lowercase hex).
+pub const DICT_DIR: &str = "dicts";
+/// The largest dictionary object read (a dictionary of `MAX_DICT_SIZE`
+/// bytes, its header and checksum).
+const MAX_DICT_OBJECT: u64 = MAX_DICT_SIZE as u64 + 64;
 
 /// Environment variable naming the cache directory.
 pub const ENV_CACHE_DIR: &str = "SPICELAB_CACHE_DIR";
@@ -114,6 +122,8 @@ pub struct DiskStore {
     max_size: Option<u64>,
     /// Bytes stored, as last counted plus what this process wrote since.
     size_estimate: Mutex<Option<u64>>,
+    /// Campaign dictionaries read (or written) by this store, by id.
+    dicts: Mutex<Vec<Dictionary>>,
 }
 
 impl DiskStore {
@@ -127,6 +137,7 @@ impl DiskStore {
             opts: EncodeOptions::default(),
             max_size: None,
             size_estimate: Mutex::new(None),
+            dicts: Mutex::new(Vec::new()),
         })
     }
 
@@ -142,11 +153,130 @@ impl DiskStore {
         self
     }
 
-    /// Uses these encode options (their secret included).
+    /// Uses these encode options (their secret included). With a campaign
+    /// dictionary, the dictionary object is stored (see
+    /// [`DiskStore::put_dictionary`]) so that the entries written with it
+    /// can be read.
     pub fn with_options(mut self, opts: EncodeOptions) -> Result<DiskStore> {
         opts.validate()?;
+        if let Some(d) = &opts.dictionary {
+            self.put_dictionary(d)?;
+        }
         self.opts = opts;
         Ok(self)
+    }
+
+    /// The file of the dictionary object `id`: `DIR/dicts/<id hex>`.
+    pub fn dictionary_path(&self, id: &[u8; 32]) -> PathBuf {
+        self.dir.join(DICT_DIR).join(id_hex(id))
+    }
+
+    /// Stores a campaign dictionary object under its id
+    /// ([`DiskStore::dictionary_path`]), atomically (temporary file, fsync,
+    /// rename, fsync of the directory), unless a valid one is there already.
+    /// Returns its path.
+    pub fn put_dictionary(&self, d: &Dictionary) -> Result<PathBuf> {
+        let path = self.dictionary_path(d.id());
+        if !matches!(self.read_dictionary(d.id(), false), Ok(Some(_))) {
+            let dir = self.dir.join(DICT_DIR);
+            fs::create_dir_all(&dir).map_err(|e| CacheError::io(&dir, e))?;
+            if let Ok(md) = fs::symlink_metadata(&path) {
+                if !md.file_type().is_file() {
+                    fs::remove_file(&path).map_err(|e| CacheError::io(&path, e))?;
+                }
+            }
+            outfile::Options::new()
+                .temp_prefix(TMP_PREFIX)
+                .write(&path, &d.to_object())
+                .map_err(|e| CacheError::io(&path, e.into_io_error()))?;
+        }
+        self.remember(d);
+        Ok(path)
+    }
+
+    fn remember(&self, d: &Dictionary) {
+        if let Ok(mut v) = self.dicts.lock() {
+            if !v.contains(d) {
+                v.push(d.clone());
+            }
+        }
+    }
+
+    /// The campaign dictionary `id` of this store, read from its object and
+    /// checked ([`Dictionary::from_object`]: header, length, checksum, and
+    /// the sha256 of its bytes against `id`), then kept in memory.
+    /// `Ok(None)` when there is none; a corrupt object (or one that is not
+    /// a regular file, or too big) is [`CacheError::Dictionary`].
+    pub fn dictionary(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        self.dictionary_inner(id, false)
+    }
+
+    /// [`DiskStore::dictionary`]; `remove_bad`: a corrupt object is removed
+    /// (only if the file is still the one read, not a good object renamed
+    /// over it meanwhile).
+    fn dictionary_inner(&self, id: &[u8; 32], remove_bad: bool) -> Result<Option<Dictionary>> {
+        if let Ok(v) = self.dicts.lock() {
+            if let Some(d) = v.iter().find(|d| d.id() == id) {
+                return Ok(Some(d.clone()));
+            }
+        }
+        let d = self.read_dictionary(id, remove_bad)?;
+        if let Some(d) = &d {
+            self.remember(d);
+        }
+        Ok(d)
+    }
+
+    fn read_dictionary(&self, id: &[u8; 32], remove_bad: bool) -> Result<Option<Dictionary>> {
+        let path = self.dictionary_path(id);
+        let bad = |what: String| CacheError::Dictionary {
+            id: id_hex(id),
+            what: format!("{}: {what}", path.display()),
+        };
+        let mut f = match EntryFile::open(&path) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
+            Err(CacheError::NotAFile { found, .. }) => {
+                return Err(bad(format!("not a regular file but {found}")))
+            }
+            Err(e) => return Err(e),
+        };
+        let size = EntrySource::size(&f);
+        let checked = if size > MAX_DICT_OBJECT {
+            Err(bad(format!(
+                "{size} bytes, over the limit of {MAX_DICT_OBJECT}"
+            )))
+        } else {
+            let bytes = f.read_all()?;
+            Dictionary::from_object(&bytes, id).map_err(|e| match e {
+                CacheError::Dictionary { what, .. } => bad(what),
+                e => e,
+            })
+        };
+        if checked.is_err() && remove_bad {
+            Self::remove_if_same(&path, f.file());
+        }
+        checked.map(Some)
+    }
+
+    /// The store's dictionary lookup for readers: a corrupt dictionary
+    /// object is logged and removed (a later [`DiskStore::put_dictionary`]
+    /// writes it again), and the entry that needs it is then a miss left in
+    /// place ([`CacheError::DictionaryMissing`]).
+    fn resolve_dictionary(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        match self.dictionary_inner(id, true) {
+            Err(err @ CacheError::Dictionary { .. }) => {
+                tracing::warn!(id = %id_hex(id), error = %err, "corrupt campaign dictionary removed");
+                Ok(None)
+            }
+            r => r,
+        }
+    }
+
+    /// Opens an entry file for reading, its dictionary (if any) from the store.
+    fn open_reader(&self, file: EntryFile, key: &str) -> Result<EntryReader<EntryFile>> {
+        let dicts = |id: &[u8; 32]| self.resolve_dictionary(id);
+        EntryReader::open_with(file, key, self.secret(), &dicts)
     }
 
     /// Keeps the store under `max_size` bytes: when a put takes it over, the
@@ -201,7 +331,7 @@ impl DiskStore {
             Ok(h) => h,
             Err(e) => return Err(CacheError::io(&path, e)),
         };
-        let r = EntryReader::open(file, key, self.secret()).and_then(f);
+        let r = self.open_reader(file, key).and_then(f);
         match r {
             Ok(v) => {
                 // Recency for LRU; failure to touch is harmless.
@@ -396,7 +526,7 @@ impl DiskStore {
                 .map_err(|err| CacheError::io(&e.path, err))?;
             r.checked += 1;
             // Every block read, checked and decoded, one at a time.
-            let res = EntryReader::open(file, &e.key, self.secret()).and_then(|mut rd| {
+            let res = self.open_reader(file, &e.key).and_then(|mut rd| {
                 while rd.next_block()?.is_some() {}
                 Ok(())
             });
@@ -572,11 +702,7 @@ impl DiskStore {
             }
             return Ok(crate::v3::raw_bytes_of(&meta));
         }
-        Ok(Some(
-            EntryReader::open(file, &e.key, self.secret())?
-                .meta()
-                .raw_bytes(),
-        ))
+        Ok(Some(self.open_reader(file, &e.key)?.meta().raw_bytes()))
     }
 }
 

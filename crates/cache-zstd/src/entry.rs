@@ -6,7 +6,7 @@ use crate::integrity::Secret;
 use crate::job::JobMeta;
 use crate::key::check_key;
 use crate::options::EncodeOptions;
-use crate::reader::EntryReader;
+use crate::reader::{DictionaryResolver, EntryReader};
 use crate::wire::EntryMeta;
 use crate::writer::EntryWriter;
 use waveform::{Column, SimResult};
@@ -57,6 +57,61 @@ pub fn encode_entry(key: &str, entry: &Entry, opts: &EncodeOptions) -> Result<Ve
 /// decoding it.
 pub fn decode_entry(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<Entry> {
     EntryReader::open(bytes, key, secret)?.read_entry()
+}
+
+/// [`decode_entry`] of an entry that may be coded with a campaign
+/// dictionary, looked up in `dicts` (see [`EntryReader::open_with`]).
+pub fn decode_entry_with<D: DictionaryResolver + ?Sized>(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+    dicts: &D,
+) -> Result<Entry> {
+    EntryReader::open_with(bytes, key, secret, dicts)?.read_entry()
+}
+
+/// The id (sha256) of the campaign dictionary an envelope is coded with,
+/// or `None` (no dictionary, or a v3 entry); its footer is checked as
+/// [`read_meta`] does, but its dictionary is not needed.
+pub fn entry_dictionary_id(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+) -> Result<Option<[u8; 32]>> {
+    let seen = std::cell::Cell::new(None);
+    let probe = |id: &[u8; 32]| -> Result<Option<crate::Dictionary>> {
+        seen.set(Some(*id));
+        Ok(None)
+    };
+    match EntryReader::open_with(bytes, key, secret, &probe) {
+        Ok(r) => Ok(r.meta().dictionary),
+        Err(CacheError::DictionaryMissing { .. }) => Ok(seen.get()),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a campaign dictionary is trained on, from one envelope of the
+/// campaign (coded without a dictionary, or with the one `dicts` finds):
+/// its footer record (names, header lines, the layout: what every entry of
+/// the campaign repeats) and the bytes each block's shared zstd frame
+/// decodes to (the transformed, byte-shuffled columns). Pass the samples
+/// of a campaign's first entries (a few dozen) to
+/// [`crate::train_dictionary`]. Every block is checked against its tag
+/// first.
+pub fn dictionary_samples<D: DictionaryResolver + ?Sized>(
+    bytes: &[u8],
+    key: &str,
+    secret: Option<&Secret>,
+    dicts: &D,
+) -> Result<Vec<Vec<u8>>> {
+    let mut r = EntryReader::open_with(bytes, key, secret, dicts)?;
+    let mut meta = r.meta().clone();
+    meta.dictionary = None;
+    let mut out = vec![crate::wire::encode_footer(&meta)];
+    while let Some(s) = r.next_shared_frame()? {
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// Checks the head and the footer of an envelope and returns its meta,

@@ -69,10 +69,13 @@ pub use codec::dict::{
 };
 pub use codec::{Codec, CodecChoice, MAX_DELTA_ORDER};
 pub use disk::{
-    default_dir, resolve_dir, DiskStore, GcReport, StoreWriter, VerifyReport, ENTRY_EXT,
+    default_dir, resolve_dir, DiskStore, GcReport, StoreWriter, VerifyReport, DICT_DIR, ENTRY_EXT,
     ENV_CACHE_DIR,
 };
-pub use entry::{decode_entry, encode_entry, raw_column_bytes, read_meta, Entry};
+pub use entry::{
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id,
+    raw_column_bytes, read_meta, Entry,
+};
 pub use error::{CacheError, Result};
 pub use integrity::Secret;
 pub use job::{JobMeta, JobStatus};
@@ -81,7 +84,7 @@ pub use options::{
     EncodeOptions, DEFAULT_BLOCK_BYTES, FLAG_HMAC, FLAG_LOSSY, FORMAT_VERSION, HEAD_LEN, MAGIC,
     MAX_BLOCK_BYTES, MAX_BLOCK_STORED, MAX_FOOTER_BYTES, OLDEST_VERSION,
 };
-pub use reader::{Block, EntryFile, EntryReader, EntrySource};
+pub use reader::{Block, DictionaryResolver, EntryFile, EntryReader, EntrySource};
 pub use waveform::ParamValue;
 pub use wire::{BlockRef, EntryMeta, PlotMeta};
 pub use writer::EntryWriter;

@@ -1,5 +1,6 @@
 //! How entries are encoded, and the format's constants.
 
+use crate::codec::dict::Dictionary;
 use crate::codec::CodecChoice;
 use crate::error::{CacheError, Result};
 use crate::integrity::Secret;
@@ -51,6 +52,12 @@ pub struct EncodeOptions {
     /// [`MAX_BLOCK_BYTES`]; [`DEFAULT_BLOCK_BYTES`] by default. Encoding
     /// and decoding hold about one block in memory.
     pub block_bytes: usize,
+    /// A campaign dictionary ([`crate::train_dictionary`]): every block's
+    /// shared zstd frame is coded with it and the entry records its id
+    /// (footer field 9, required), so that only a reader given the same
+    /// dictionary decodes the entry (`EntryReader::open_with`); others see
+    /// `CacheError::DictionaryMissing`. `None` by default.
+    pub dictionary: Option<Dictionary>,
 }
 
 impl Default for EncodeOptions {
@@ -62,6 +69,7 @@ impl Default for EncodeOptions {
             precision: None,
             secret: None,
             block_bytes: DEFAULT_BLOCK_BYTES,
+            dictionary: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 use crate::error::{CacheError, Result};
 use crate::integrity::{block_tagger, Secret, Tagger};
 use crate::options::{FORMAT_VERSION, HEAD_LEN, MAGIC};
-use crate::reader::{EntryReader, EntrySource};
+use crate::reader::{DictionaryResolver, EntryReader, EntrySource};
 use crate::wire::{encode_footer, EntryMeta};
 
 /// A v4 entry's flags, block bytes and meta.
@@ -24,7 +24,19 @@ impl EntryParts {
     /// Takes a v4 entry apart (checked as [`EntryReader::open`] does; the
     /// blocks are not checked).
     pub fn split(bytes: &[u8], key: &str, secret: Option<&Secret>) -> Result<EntryParts> {
-        let r = EntryReader::open(bytes, key, secret)?;
+        Self::split_with(bytes, key, secret, &())
+    }
+
+    /// [`EntryParts::split`] of an entry that may be coded with a campaign
+    /// dictionary (found in `dicts`). Its meta keeps the dictionary id, so
+    /// [`EntryParts::seal`] writes it as footer field 9 of a plain footer.
+    pub fn split_with<D: DictionaryResolver + ?Sized>(
+        bytes: &[u8],
+        key: &str,
+        secret: Option<&Secret>,
+        dicts: &D,
+    ) -> Result<EntryParts> {
+        let r = EntryReader::open_with(bytes, key, secret, dicts)?;
         if r.version() != FORMAT_VERSION {
             return Err(CacheError::Corrupt {
                 key: key.to_string(),
@@ -95,9 +107,10 @@ pub fn seal_raw(flags: u16, data: &[u8], fields: &[u8], secret: Option<&Secret>)
 }
 
 /// The footer record bytes of a v4 entry as they are stored (decompressed
-/// when the footer is compressed), without checking anything: for tools
-/// that look at fields this build does not know. `None` when the bytes do
-/// not hold a footer where the tail says.
+/// when the footer is zstd-compressed), without checking anything: for
+/// tools that look at fields this build does not know. `None` when the
+/// bytes do not hold a footer where the tail says, or a footer coded with
+/// a campaign dictionary (form 2).
 pub fn raw_footer(bytes: &[u8]) -> Option<Vec<u8>> {
     let flags = u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]);
     let tag_len = if flags & crate::options::FLAG_HMAC != 0 {

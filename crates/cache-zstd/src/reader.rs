@@ -5,7 +5,8 @@
 //! the footer's tag, parses it and checks every length and count in it
 //! against the entry's size before anything sized by it is allocated.
 
-use crate::block::decode_block;
+use crate::block::{decode_block, shared_frame};
+use crate::codec::dict::Dictionary;
 use crate::codec::Codec;
 use crate::error::{CacheError, Result};
 use crate::integrity::{block_tagger, Secret, Tagger, CHECKSUM_LEN, HMAC_LEN};
@@ -254,6 +255,68 @@ pub struct EntryReader<S: EntrySource> {
     buf: Vec<u8>,
     /// v3 entries: the decoded plots, handed out one block per plot.
     v3: Option<std::vec::IntoIter<(Plot, Vec<Codec>)>>,
+    /// The campaign dictionary the entry's blocks are coded with.
+    dict: Option<Dictionary>,
+}
+
+/// Finds campaign dictionaries by id for a reader
+/// ([`EntryReader::open_with`]). Implemented for `()` (no dictionary), a
+/// [`Dictionary`], a slice of them, `Option<&Dictionary>`, and for closures
+/// `Fn(&[u8; 32]) -> Result<Option<Dictionary>>` (a store's lookup).
+pub trait DictionaryResolver {
+    /// The dictionary whose id (sha256 of its bytes) is `id`, or `None`
+    /// when it is not available (the entry is then a miss:
+    /// [`CacheError::DictionaryMissing`]).
+    fn resolve(&self, id: &[u8; 32]) -> Result<Option<Dictionary>>;
+}
+
+impl DictionaryResolver for () {
+    fn resolve(&self, _id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        Ok(None)
+    }
+}
+
+impl DictionaryResolver for Dictionary {
+    fn resolve(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        Ok((self.id() == id).then(|| self.clone()))
+    }
+}
+
+impl DictionaryResolver for [Dictionary] {
+    fn resolve(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        Ok(self.iter().find(|d| d.id() == id).cloned())
+    }
+}
+
+impl DictionaryResolver for Option<&Dictionary> {
+    fn resolve(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        match self {
+            Some(d) => d.resolve(id),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<F: Fn(&[u8; 32]) -> Result<Option<Dictionary>>> DictionaryResolver for F {
+    fn resolve(&self, id: &[u8; 32]) -> Result<Option<Dictionary>> {
+        self(id)
+    }
+}
+
+/// The dictionary `id` from `dicts`, or [`CacheError::DictionaryMissing`]
+/// (none, or one of another id).
+fn resolve<D: DictionaryResolver + ?Sized>(
+    dicts: &D,
+    id: &[u8; 32],
+    key: &str,
+) -> Result<Dictionary> {
+    match dicts.resolve(id)? {
+        Some(d) if d.id() == id => Ok(d),
+        _ => Err(CacheError::DictionaryMissing {
+            key: key.to_string(),
+            id: crate::codec::dict::id_hex(id),
+        }),
+    }
 }
 
 fn wire_err(key: &str, e: WireError) -> CacheError {
@@ -286,8 +349,24 @@ impl<S: EntrySource> EntryReader<S> {
     /// whose authentication does not match the presence of a secret is
     /// rejected), parses the footer and checks it. Decodes nothing.
     ///
-    /// A v3 entry is checked and decoded whole here.
+    /// A v3 entry is checked and decoded whole here. An entry coded with a
+    /// campaign dictionary is [`CacheError::DictionaryMissing`] (see
+    /// [`EntryReader::open_with`]).
     pub fn open(src: S, key: &str, secret: Option<&Secret>) -> Result<EntryReader<S>> {
+        Self::open_with(src, key, secret, &())
+    }
+
+    /// [`EntryReader::open`] of an entry that may be coded with a campaign
+    /// dictionary: the footer's dictionary id (checked with the footer) is
+    /// looked up in `dicts`; a dictionary that is not found (or whose id is
+    /// another) is [`CacheError::DictionaryMissing`], a miss that a store
+    /// leaves in place.
+    pub fn open_with<D: DictionaryResolver + ?Sized>(
+        src: S,
+        key: &str,
+        secret: Option<&Secret>,
+        dicts: &D,
+    ) -> Result<EntryReader<S>> {
         check_key(key)?;
         let corrupt = |offset: u64, what: String| CacheError::Corrupt {
             key: key.to_string(),
@@ -306,6 +385,7 @@ impl<S: EntrySource> EntryReader<S> {
             starts: Vec::new(),
             buf: Vec::new(),
             v3: None,
+            dict: None,
         };
         if size < HEAD_LEN as u64 {
             return Err(corrupt(
@@ -394,6 +474,7 @@ impl<S: EntrySource> EntryReader<S> {
         // The footer is authentic from here on, but still checked.
         let base = footer_start + 1;
         let decoded;
+        let mut footer_dict: Option<[u8; 32]> = None;
         let fields: &[u8] = match footer[0] {
             0 => &footer[1..],
             1 => {
@@ -409,6 +490,32 @@ impl<S: EntrySource> EntryReader<S> {
                     .map_err(|e| corrupt(base, format!("footer: {e}")))?;
                 &decoded
             }
+            2 => {
+                // Coded with a campaign dictionary: its id, the decoded
+                // length, the frame.
+                let id: [u8; 32] = footer
+                    .get(1..33)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| corrupt(base, "footer too short for a dictionary id".into()))?;
+                let (len, n) = get_varint(&footer[33..])
+                    .ok_or_else(|| corrupt(base + 32, "bad footer length varint".into()))?;
+                if len > MAX_FOOTER_BYTES as u64 {
+                    return Err(corrupt(
+                        base + 32,
+                        format!("footer of {len} bytes is over the limit of {MAX_FOOTER_BYTES}"),
+                    ));
+                }
+                let d = resolve(dicts, &id, key)?;
+                let mut out = Vec::new();
+                out.try_reserve_exact(len as usize)
+                    .map_err(|e| r.io(std::io::Error::other(e)))?;
+                d.decompress_frame(&footer[33 + n..], len as usize, &mut out)
+                    .map_err(|e| corrupt(base + 32 + n as u64, format!("footer: {e}")))?;
+                decoded = out;
+                footer_dict = Some(id);
+                r.dict = Some(d);
+                &decoded
+            }
             form => {
                 return Err(CacheError::UnsupportedFeature {
                     key: key.to_string(),
@@ -417,8 +524,17 @@ impl<S: EntrySource> EntryReader<S> {
                 })
             }
         };
-        let meta = wire::decode_footer(fields, base).map_err(|e| wire_err(key, e))?;
+        let mut meta = wire::decode_footer(fields, base).map_err(|e| wire_err(key, e))?;
+        if let Some(id) = footer_dict {
+            if meta.dictionary.is_some_and(|m| m != id) {
+                return Err(corrupt(base, "footer names two dictionaries".into()));
+            }
+            meta.dictionary = Some(id);
+        }
         check_meta(&meta, key, flags, footer_start, tag_len)?;
+        if let (Some(id), None) = (&meta.dictionary, &r.dict) {
+            r.dict = Some(resolve(dicts, id, key)?);
+        }
         r.starts = vec![0; meta.plots.len()];
         r.meta = meta;
         Ok(r)
@@ -483,6 +599,60 @@ impl<S: EntrySource> EntryReader<S> {
                 codecs,
             }));
         }
+        let Some((pi, points, offset, len)) = self.read_next_block()? else {
+            return Ok(None);
+        };
+        let bytes = self.block_bytes(offset, len);
+        let p = &self.meta.plots[pi];
+        let d = decode_block(
+            bytes,
+            offset,
+            &p.types,
+            points as usize,
+            self.meta.precision.is_some(),
+            self.dict.as_ref(),
+        )
+        .map_err(|e| wire_err(&self.key, e))?;
+        let start = self.starts[pi];
+        self.advance(pi, points, len);
+        Ok(Some(Block {
+            plot: pi,
+            start,
+            columns: d.columns,
+            codecs: d.codecs,
+        }))
+    }
+
+    /// The bytes the next block's shared zstd frame decodes to (empty when
+    /// every column of the block is pco), the block checked against its
+    /// tag first; `None` after the last block. For training campaign
+    /// dictionaries ([`crate::dictionary_samples`]); v3 entries have none.
+    pub fn next_shared_frame(&mut self) -> Result<Option<Vec<u8>>> {
+        if self.v3.is_some() {
+            return Ok(None);
+        }
+        let Some((pi, points, offset, len)) = self.read_next_block()? else {
+            return Ok(None);
+        };
+        let bytes = self.block_bytes(offset, len);
+        let p = &self.meta.plots[pi];
+        let shared = shared_frame(
+            bytes,
+            offset,
+            &p.types,
+            points as usize,
+            self.meta.precision.is_some(),
+            self.dict.as_ref(),
+        )
+        .map_err(|e| wire_err(&self.key, e))?;
+        self.advance(pi, points, len);
+        Ok(Some(shared))
+    }
+
+    /// Reads the next block (into the reader's buffer unless the source is
+    /// in memory) and checks it against its tag: (plot, points, offset,
+    /// length), or `None` after the last.
+    fn read_next_block(&mut self) -> Result<Option<(usize, u64, u64, usize)>> {
         let Some(b) = self.meta.blocks.get(self.next) else {
             return Ok(None);
         };
@@ -503,14 +673,7 @@ impl<S: EntrySource> EntryReader<S> {
                 return Err(self.io(e));
             }
         }
-        let bytes: &[u8] = match self
-            .src
-            .in_memory()
-            .and_then(|m| m.get(offset as usize..offset as usize + len))
-        {
-            Some(b) => b,
-            None => &self.buf,
-        };
+        let bytes = self.block_bytes(offset, len);
         let mut t = block_tagger(self.secret.as_ref());
         t.update(bytes);
         if !t.verify(&self.meta.blocks[self.next].tag) {
@@ -524,25 +687,25 @@ impl<S: EntrySource> EntryReader<S> {
                 },
             });
         }
-        let p = &self.meta.plots[pi];
-        let d = decode_block(
-            bytes,
-            offset,
-            &p.types,
-            points as usize,
-            self.meta.precision.is_some(),
-        )
-        .map_err(|e| wire_err(&self.key, e))?;
-        let start = self.starts[pi];
+        Ok(Some((pi, points, offset, len)))
+    }
+
+    /// The bytes of the block read by [`Self::read_next_block`].
+    fn block_bytes(&self, offset: u64, len: usize) -> &[u8] {
+        match self
+            .src
+            .in_memory()
+            .and_then(|m| m.get(offset as usize..offset as usize + len))
+        {
+            Some(b) => b,
+            None => &self.buf,
+        }
+    }
+
+    fn advance(&mut self, pi: usize, points: u64, len: usize) {
         self.starts[pi] += points;
         self.offset += len as u64;
         self.next += 1;
-        Ok(Some(Block {
-            plot: pi,
-            start,
-            columns: d.columns,
-            codecs: d.codecs,
-        }))
     }
 
     /// Reads every block into memory: the whole entry.

@@ -536,6 +536,7 @@ pub(crate) fn decode(
         job: job(meta.job),
         plots: metas,
         blocks,
+        dictionary: None,
     };
     Ok((entry_meta, plots, codecs))
 }

@@ -10,6 +10,8 @@
 //! ```text
 //! entry (footer)  1 key  2 dialect (name)  3 encoding (0 binary, 1 ascii)  4 precision (f64)
 //!                 5 job (record)  6 plot (record, repeated)  7 block (record, repeated)
+//!                 9 dictionary id (32 bytes: the sha256 of the campaign dictionary
+//!                   the blocks' shared frames are coded with; odd: required)
 //! plot            1 title  2 date  3 plotname  4 flags (record)  5 command  6 header points
 //!                 7 variable (record, repeated)  8 header line (record, repeated)
 //!                 9 steps (record)  10 points  11 value types (packed codes)
@@ -58,6 +60,10 @@ pub struct EntryMeta {
     pub plots: Vec<PlotMeta>,
     /// The blocks, in the order they lie in the envelope.
     pub blocks: Vec<BlockRef>,
+    /// The id (sha256) of the campaign dictionary the blocks' shared
+    /// frames are coded with, if any (field 9, required: a reader without
+    /// that dictionary cannot decode a block).
+    pub dictionary: Option<[u8; 32]>,
 }
 
 /// One plot of an entry's meta.
@@ -362,6 +368,7 @@ pub(crate) fn entry_fields(
     encoding: Encoding,
     precision: Option<f64>,
     job: &JobMeta,
+    dictionary: Option<&[u8; 32]>,
 ) {
     w.str(1, key);
     w.str(2, dialect.name());
@@ -374,6 +381,9 @@ pub(crate) fn entry_fields(
     let j = job_record(job);
     if !j.is_empty() {
         w.record(5, &j);
+    }
+    if let Some(id) = dictionary {
+        w.bytes(9, id);
     }
 }
 
@@ -397,6 +407,7 @@ pub fn encode_footer(meta: &EntryMeta) -> Vec<u8> {
         meta.encoding,
         meta.precision,
         &meta.job,
+        meta.dictionary.as_ref(),
     );
     for p in &meta.plots {
         w.with_record(6, |r| {
@@ -800,6 +811,15 @@ pub fn decode_footer(bytes: &[u8], base: u64) -> R<EntryMeta> {
                 b.charge(size::<BlockRef>() + f.value.len(), f.offset)?;
                 m.blocks.push(parse_block_ref(f.record())?)
             }
+            9 => {
+                let id: [u8; 32] = f.value.try_into().map_err(|_| {
+                    WireError::corrupt(
+                        f.offset,
+                        format!("dictionary id of {} bytes, not 32", f.value.len()),
+                    )
+                })?;
+                m.dictionary = Some(id);
+            }
             _ => f.unknown("entry")?,
         }
     }
@@ -924,6 +944,7 @@ mod tests {
                 len: 99,
                 tag: vec![1; 16],
             }],
+            dictionary: Some([0xd1; 32]),
         }
     }
 

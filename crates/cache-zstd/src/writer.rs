@@ -359,36 +359,61 @@ impl<W: Write> EntryWriter<W> {
             self.encoding,
             self.opts.precision,
             job,
+            None,
         );
         entry.raw(self.footer.as_bytes());
-        let fields = entry.into_bytes();
-        // Form byte: 0 plain, 1 zstd (decoded length, then the frame).
-        let mut footer = Vec::with_capacity(fields.len() + 1);
-        let mut packed = None;
-        if fields.len() >= COMPRESS_FOOTER_FROM {
-            if let Ok(z) = crate::codec::zstd_compress(&fields, self.opts.zstd_level.max(3)) {
-                if z.len() + 10 < fields.len() - fields.len() / 10 {
-                    packed = Some(z);
+        // Form byte: 0 plain, 1 zstd (decoded length, then the frame), 2
+        // coded with the campaign dictionary (its id, the decoded length,
+        // then the frame; the id is not repeated in the record).
+        let mut footer = Vec::new();
+        let mut fields_len = 0;
+        if let Some(d) = &self.opts.dictionary {
+            let fields = entry.as_bytes();
+            fields_len = fields.len();
+            if let Ok(z) = d.compress_frame(fields, self.opts.zstd_level.max(3)) {
+                if z.len() + 42 < fields.len() {
+                    footer.reserve(z.len() + 43);
+                    footer.push(2);
+                    footer.extend_from_slice(d.id());
+                    put_varint(&mut footer, fields.len() as u64);
+                    footer.extend_from_slice(&z);
+                }
+            }
+            if footer.is_empty() {
+                // Plain: the record names the dictionary (field 9, required).
+                entry.bytes(9, d.id());
+            }
+        }
+        if footer.is_empty() {
+            let fields = entry.into_bytes();
+            fields_len = fields.len();
+            let mut packed = None;
+            if fields.len() >= COMPRESS_FOOTER_FROM {
+                if let Ok(z) = crate::codec::zstd_compress(&fields, self.opts.zstd_level.max(3)) {
+                    if z.len() + 10 < fields.len() - fields.len() / 10 {
+                        packed = Some(z);
+                    }
+                }
+            }
+            match packed {
+                Some(z) => {
+                    footer.push(1);
+                    put_varint(&mut footer, fields.len() as u64);
+                    footer.extend_from_slice(&z);
+                }
+                None => {
+                    footer.reserve(fields.len() + 1);
+                    footer.push(0);
+                    footer.extend_from_slice(&fields);
                 }
             }
         }
-        match packed {
-            Some(z) => {
-                footer.push(1);
-                put_varint(&mut footer, fields.len() as u64);
-                footer.extend_from_slice(&z);
-            }
-            None => {
-                footer.push(0);
-                footer.extend_from_slice(&fields);
-            }
-        }
-        if fields.len() > MAX_FOOTER_BYTES || footer.len() > MAX_FOOTER_BYTES {
+        if fields_len > MAX_FOOTER_BYTES || footer.len() > MAX_FOOTER_BYTES {
             return Err(CacheError::Encode {
                 key: key.to_string(),
                 what: format!(
                     "the entry's meta takes {} bytes, over the limit of {MAX_FOOTER_BYTES} (too many steps or variables)",
-                    fields.len()
+                    fields_len
                 ),
             });
         }

@@ -6,7 +6,9 @@
 //!
 //! The v4 references are written by `write_v4_reference_entries` (ignored;
 //! run it with `--ignored` only when the format version changes, never to
-//! make a failing test pass).
+//! make a failing test pass); the campaign dictionary reference
+//! (`dictionary.splc` and its object `dictionary.spld`) by
+//! `write_v4_dictionary_reference`, once, when dictionaries were added.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -15,8 +17,9 @@ use cache_zstd::parts::{raw_footer, seal_raw, EntryParts};
 use cache_zstd::tlv::{Fields, RecordWriter, WireError};
 use cache_zstd::wire::{encode_footer, job_record, parse_job};
 use cache_zstd::{
-    decode_entry, encode_entry, key_of, CacheError, DiskStore, EncodeOptions, Entry, EntryReader,
-    JobMeta, JobStatus, ParamValue, ResultCache, Secret,
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id, key_of,
+    CacheError, Dictionary, DiskStore, EncodeOptions, Entry, EntryReader, JobMeta, JobStatus,
+    ParamValue, ResultCache, Secret,
 };
 use common::{column_bits, same_bits};
 use std::path::{Path, PathBuf};
@@ -225,7 +228,72 @@ fn write_v4_reference_entries() {
     .unwrap();
 }
 
-/// The form byte of a v4 checksum entry's footer (0 plain, 1 zstd).
+/// The reference campaign dictionary: raw content, the samples of the
+/// plain reference entry (its footer record and shared frames).
+fn reference_dictionary() -> Dictionary {
+    let k = ref_key();
+    let e = Entry {
+        result: reference_result(),
+        meta: v4_job(),
+    };
+    let plain = encode_entry(&k, &e, &EncodeOptions::default()).unwrap();
+    Dictionary::from_bytes(dictionary_samples(&plain, &k, None, &()).unwrap().concat())
+}
+
+#[test]
+#[ignore = "writes fixtures/cache/v4/dictionary.* (run once, when dictionaries were added)"]
+fn write_v4_dictionary_reference() {
+    let d = dir("v4");
+    let dict = reference_dictionary();
+    let e = Entry {
+        result: reference_result(),
+        meta: v4_job(),
+    };
+    let o = EncodeOptions {
+        dictionary: Some(dict.clone()),
+        ..EncodeOptions::default()
+    };
+    std::fs::write(
+        d.join("dictionary.splc"),
+        encode_entry(&ref_key(), &e, &o).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("dictionary.spld"), dict.to_object()).unwrap();
+}
+
+#[test]
+fn v4_dictionary_reference_decodes_with_its_dictionary() {
+    let k = ref_key();
+    let bytes = read("v4", "dictionary.splc");
+    // Footer form 2: coded with the dictionary, its id after the form byte.
+    assert_eq!(footer_form(&bytes), 2);
+    let id = entry_dictionary_id(&bytes, &k, None).unwrap().unwrap();
+    // The object is checked against the id (its sha256) the entry names.
+    let dict = Dictionary::from_object(&read("v4", "dictionary.spld"), &id).unwrap();
+    assert_eq!(dict.id(), &id);
+    let want = Entry {
+        result: reference_result(),
+        meta: v4_job(),
+    };
+    assert!(same_bits(
+        &decode_entry_with(&bytes, &k, None, &dict).unwrap(),
+        &want
+    ));
+    match decode_entry(&bytes, &k, None) {
+        Err(CacheError::DictionaryMissing { id: hex, .. }) => assert_eq!(hex, dict.id_hex()),
+        other => panic!("{other:?}"),
+    }
+    // In a store: a kept miss until the dictionary object is there.
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DiskStore::new(tmp.path()).unwrap();
+    store.put_envelope(&k, &bytes).unwrap();
+    assert!(store.get(&k).unwrap().is_none());
+    assert!(store.contains(&k).unwrap());
+    store.put_dictionary(&dict).unwrap();
+    assert!(same_bits(&store.get(&k).unwrap().unwrap(), &want));
+}
+
+/// The form byte of a v4 checksum entry's footer (0 plain, 1 zstd, 2 dictionary).
 fn footer_form(b: &[u8]) -> u8 {
     let end = b.len() - 20;
     let len = u32::from_le_bytes([b[end], b[end + 1], b[end + 2], b[end + 3]]) as usize;

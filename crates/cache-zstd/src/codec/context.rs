@@ -122,3 +122,16 @@ pub(crate) fn zstd_decompress_with<R>(
         Ok(f(buf))
     })
 }
+
+/// [`zstd_decompress_with`] for a frame coded with a campaign dictionary.
+pub(crate) fn dict_decompress_with<R>(
+    dict: &super::dict::Dictionary,
+    data: &[u8],
+    len: usize,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, CodecError> {
+    with_buf(&DEC_BUF, |buf| {
+        dict.decompress_frame(data, len, buf)?;
+        Ok(f(buf))
+    })
+}

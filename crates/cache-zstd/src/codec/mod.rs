@@ -25,7 +25,9 @@ mod transform;
 mod word;
 
 pub(crate) use choice::{choose_columns, Choice};
-pub(crate) use context::{put_pre_buf, take_pre_buf, zstd_compress, zstd_decompress_with};
+pub(crate) use context::{
+    dict_decompress_with, put_pre_buf, take_pre_buf, zstd_compress, zstd_decompress_with,
+};
 pub(crate) use pco::{pco_decode, pco_encode};
 pub(crate) use quant::quantize;
 pub(crate) use transform::{post_zstd_stream, pre_zstd_stream, shift_is_valid};
