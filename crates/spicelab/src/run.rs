@@ -320,6 +320,9 @@ pub struct RunOptions {
     pub cancel: CancelToken,
     /// Called after each finished job.
     pub progress: Option<ProgressFn>,
+    /// Code the campaign's results with a zstd dictionary trained on its
+    /// own first results (default `true`; see [`DICT_TRAIN_JOBS`]).
+    pub dictionary: bool,
 }
 
 impl RunOptions {
@@ -332,6 +335,7 @@ impl RunOptions {
             keep_work: false,
             cancel: CancelToken::new(),
             progress: None,
+            dictionary: true,
         }
     }
 }
@@ -489,28 +493,83 @@ pub fn execute(
         .collect();
     let details: Vec<Mutex<Detail>> = (0..to_run.len()).map(|_| Mutex::default()).collect();
 
-    let mut pool = Pool::new().with_cancel_token(opts.cancel.clone());
-    if let Some(w) = opts.workers {
-        pool = pool.with_workers(w);
-    }
-    if let Some(p) = &opts.progress {
-        let p = p.clone();
-        pool = pool.on_progress(move |pr| p(pr));
-    }
-    let ctx = JobRun {
-        campaign,
-        sim,
-        plan: &plan,
-        store: &opts.store,
-        netlist_dir: &netlist_dir,
-        logs: &logs,
-        work_root: opts.keep_work.then_some(work_root.as_path()),
+    // The campaign's dictionary: the one a run before trained, or one
+    // trained on the first jobs of this run when it runs enough of them.
+    let sidecar = dictionary_sidecar(&opts.store, &campaign.name);
+    let mut dict_store = if opts.dictionary {
+        campaign_dictionary(&opts.store, &sidecar)
+            .map(|d| store_with(&opts.store, d))
+            .transpose()?
+    } else {
+        None
     };
-    let results = pool.run(to_run.iter().enumerate().map(|(slot, &i)| {
-        let ctx = &ctx;
-        let detail = &details[slot];
-        move |jc: &JobContext<'_>| ctx.run_one(i, jc, detail)
-    }));
+    let first = if dict_store.is_none() && opts.dictionary && to_run.len() >= 2 * DICT_TRAIN_JOBS {
+        DICT_TRAIN_JOBS
+    } else {
+        to_run.len()
+    };
+    let total = to_run.len();
+    let mut results = Vec::with_capacity(total);
+    let mut dictionary_trained = None;
+    for (lo, hi) in [(0, first), (first, total)] {
+        if lo >= hi {
+            continue;
+        }
+        if lo > 0 && dict_store.is_none() {
+            // Train on the entries of the first batch (a failure only costs
+            // the better ratio: the rest is stored without a dictionary).
+            let keys: Vec<&str> = to_run[..lo]
+                .iter()
+                .zip(&results)
+                .filter(|(_, r): &(&usize, &exec_pool::JobResult<()>)| r.status.is_ok())
+                .map(|(&i, _)| plan.jobs[i].key.as_str())
+                .collect();
+            match train_campaign_dictionary(&opts.store, &keys, &sidecar) {
+                Ok(Some(d)) => {
+                    dictionary_trained = Some(d.id_hex());
+                    dict_store = Some(store_with(&opts.store, d)?);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "no campaign dictionary: the results are stored without one")
+                }
+            }
+        }
+        let store = dict_store.as_ref().unwrap_or(&opts.store);
+        let mut pool = Pool::new().with_cancel_token(opts.cancel.clone());
+        if let Some(w) = opts.workers {
+            pool = pool.with_workers(w);
+        }
+        if let Some(p) = &opts.progress {
+            let p = p.clone();
+            // one bar over both batches
+            pool = pool.on_progress(move |pr| {
+                p(&Progress {
+                    done: pr.done + lo,
+                    total,
+                    ..pr.clone()
+                })
+            });
+        }
+        let ctx = JobRun {
+            campaign,
+            sim,
+            plan: &plan,
+            store,
+            netlist_dir: &netlist_dir,
+            logs: &logs,
+            work_root: opts.keep_work.then_some(work_root.as_path()),
+        };
+        let batch = pool.run(to_run[lo..hi].iter().enumerate().map(|(k, &i)| {
+            let ctx = &ctx;
+            let detail = &details[lo + k];
+            move |jc: &JobContext<'_>| ctx.run_one(i, jc, detail)
+        }));
+        results.extend(batch);
+    }
+    if let Some(id) = &dictionary_trained {
+        tracing::info!(dictionary = %id, "campaign dictionary trained on the first {first} results");
+    }
 
     // Put the outcomes together in the campaign's order.
     let mut outcomes: Vec<JobOutcome> = plan
@@ -916,6 +975,81 @@ fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
 #[cfg(not(unix))]
 fn signal_of(_: &std::process::ExitStatus) -> Option<i32> {
     None
+}
+
+/// A cold campaign that runs at least twice this many jobs runs this many
+/// first, trains a zstd dictionary on their cache entries (what the runs of
+/// one circuit share: variable names, time grids, similar waveforms), and
+/// stores the rest with it; later runs of the campaign use it too.
+pub const DICT_TRAIN_JOBS: usize = 16;
+
+/// Where the id of a campaign's dictionary is kept:
+/// `manifests/NAME.dict` beside its manifest.
+fn dictionary_sidecar(store: &DiskStore, campaign: &str) -> PathBuf {
+    manifest_path(store, campaign).with_extension("dict")
+}
+
+/// The dictionary a run before trained for this campaign, if it is still there.
+fn campaign_dictionary(store: &DiskStore, sidecar: &Path) -> Option<cache_zstd::Dictionary> {
+    let hex = std::fs::read_to_string(sidecar).ok()?;
+    let hex = hex.trim();
+    let mut id = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (k, b) in id.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * k..2 * k + 2)?, 16).ok()?;
+    }
+    match store.dictionary(&id) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "the campaign's dictionary cannot be read: a new one is trained");
+            None
+        }
+    }
+}
+
+/// A store like `base` that codes new entries with `d` (and stores `d`).
+fn store_with(base: &DiskStore, d: cache_zstd::Dictionary) -> Result<DiskStore, RunError> {
+    let opts = cache_zstd::EncodeOptions {
+        dictionary: Some(d),
+        ..base.options().clone()
+    };
+    Ok(DiskStore::new(base.dir())?.with_options(opts)?)
+}
+
+/// Trains a dictionary on the entries under `keys` and records its id in
+/// `sidecar`; `None` when there are too few samples.
+fn train_campaign_dictionary(
+    store: &DiskStore,
+    keys: &[&str],
+    sidecar: &Path,
+) -> Result<Option<cache_zstd::Dictionary>, RunError> {
+    let secret = store.options().secret.clone();
+    let mut samples = Vec::new();
+    for key in keys {
+        let path = store.path_of(key)?;
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        match cache_zstd::dictionary_samples(&bytes, key, secret.as_ref(), &()) {
+            Ok(s) => samples.extend(s),
+            Err(e) => tracing::debug!(key, error = %e, "entry left out of the dictionary samples"),
+        }
+    }
+    if samples.len() < 8 {
+        return Ok(None);
+    }
+    let d = cache_zstd::train_dictionary(&samples, cache_zstd::DEFAULT_DICT_SIZE)?;
+    store.put_dictionary(&d)?;
+    if let Some(dir) = sidecar.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    outfile::write(sidecar, format!("{}\n", d.id_hex()).as_bytes()).map_err(|e| RunError::Io {
+        path: sidecar.to_path_buf(),
+        source: e.into_io_error(),
+    })?;
+    Ok(Some(d))
 }
 
 /// A duration as people write it in a summary (`41.2 s`, `3 min 5 s`).

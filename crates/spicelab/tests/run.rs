@@ -695,3 +695,67 @@ fn an_include_cycle_and_a_missing_include_are_errors_naming_the_chain() {
         );
     }
 }
+
+#[test]
+fn a_cold_campaign_trains_its_dictionary_and_every_result_reads_back_bit_for_bit() {
+    if !require::ngspice_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "rc.cir", RC);
+    let campaign = write(
+        dir.path(),
+        "mc.toml",
+        "[campaign]\nname = \"dict-mc\"\nnetlist = \"rc.cir\"\nsimulator = \"ngspice\"\n\n[montecarlo]\nruns = 40\nseed = 5\nr1 = { dist = \"gauss\", nominal = \"1k\", tol = \"5%\" }\n",
+    );
+    let with = dir.path().join("with");
+    let without = dir.path().join("without");
+    let a = run(&campaign, &with, &["--explain"], &[]);
+    let b = run(&campaign, &without, &["--no-dictionary"], &[]);
+    assert_eq!((n(&a.json, "ok"), n(&b.json, "ok")), (40, 40));
+    assert!(
+        n(&a.json, "bytes_written") < n(&b.json, "bytes_written"),
+        "{} vs {}",
+        a.json["bytes_written"],
+        b.json["bytes_written"]
+    );
+    let id = fs::read_to_string(with.join("manifests/dict-mc.dict")).unwrap();
+    assert!(with.join("dicts").join(id.trim()).is_file());
+    assert!(!without.join("manifests/dict-mc.dict").exists());
+    let mut coded = 0;
+    for e in a.json["explain"].as_array().unwrap() {
+        let key = e["key"].as_str().unwrap();
+        let bytes = fs::read(with.join(&key[..2]).join(format!("{key}.splc"))).unwrap();
+        if cache_zstd::entry_dictionary_id(&bytes, key, None)
+            .unwrap()
+            .is_some()
+        {
+            coded += 1;
+        }
+        let mut back = Vec::new();
+        for (cache, name) in [(&with, "a.raw"), (&without, "b.raw")] {
+            let out = dir.path().join(name);
+            let st = Command::new(bin())
+                .args(["cache", "--dir"])
+                .arg(cache)
+                .args(["get", key, "-o"])
+                .arg(&out)
+                .status()
+                .unwrap();
+            assert!(st.success());
+            back.push(RawFile::open(&out).unwrap().read_all().unwrap());
+        }
+        for (ca, cb) in back[0].plots[0]
+            .columns
+            .iter()
+            .zip(&back[1].plots[0].columns)
+        {
+            assert_eq!(ca.bit_patterns(), cb.bit_patterns());
+        }
+    }
+    // the first 16 train the dictionary, the other 24 are coded with it
+    assert_eq!(coded, 24);
+    // a second run takes every result from the cache
+    let again = run(&campaign, &with, &[], &[]);
+    assert_eq!(n(&again.json, "cache_hits"), 40);
+}

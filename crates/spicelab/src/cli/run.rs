@@ -58,6 +58,10 @@ pub struct RunArgs {
     /// Keep every job's work directory (netlist, RAW file, log) under OUT/work/job-N.
     #[arg(long)]
     pub keep_work: bool,
+    /// Store the results without a campaign dictionary (by default a cold run
+    /// of 32 jobs or more trains one on its first 16 results and codes the rest with it).
+    #[arg(long)]
+    pub no_dictionary: bool,
     /// One JSON object on stdout (docs/campaign.md gives its keys).
     #[arg(long)]
     pub json: bool,
@@ -124,6 +128,7 @@ pub fn run(a: &RunArgs, show_progress: bool) -> anyhow::Result<i32> {
     opts.workers = a.jobs.filter(|&n| n > 0);
     opts.out_dir = a.out.clone();
     opts.keep_work = a.keep_work;
+    opts.dictionary = !a.no_dictionary;
     if let Err(e) = exec_pool::cancel_on_ctrlc(&opts.cancel) {
         tracing::warn!("Ctrl-C will not stop the run cleanly: {e}");
     }
