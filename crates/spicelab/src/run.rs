@@ -547,7 +547,7 @@ pub fn execute(
                 p(&Progress {
                     done: pr.done + lo,
                     total,
-                    ..pr.clone()
+                    ..*pr
                 })
             });
         }
