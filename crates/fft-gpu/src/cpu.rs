@@ -2,8 +2,8 @@
 //! over the cores with rayon.
 
 use crate::{Complex, FftError};
-use realfft::{RealFftPlanner, RealToComplex};
 use rayon::prelude::*;
+use realfft::{RealFftPlanner, RealToComplex};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -42,7 +42,11 @@ impl CpuFft {
         crate::resample::check_points(n)?;
         if output.len() != n / 2 + 1 {
             return Err(FftError::Invalid {
-                message: format!("{} output bins for {n} points: need {}", output.len(), n / 2 + 1),
+                message: format!(
+                    "{} output bins for {n} points: need {}",
+                    output.len(),
+                    n / 2 + 1
+                ),
             });
         }
         let plan = self.plan(n);

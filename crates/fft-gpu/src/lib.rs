@@ -42,6 +42,8 @@ mod resample;
 mod window;
 
 pub use cpu::CpuFft;
+#[cfg(feature = "gpu")]
+pub use gpu::GpuTimes;
 pub use metrics::{distortion, Bins, Distortion, Harmonic, MetricOptions, MAX_HARMONICS};
 pub use record::{choose_record, Chosen, RecordOptions, DEFAULT_MAX_POINTS};
 pub use resample::{resample, resample_into, Grid, Interp};
@@ -328,6 +330,23 @@ impl Engine {
             return g.forward_batch(n, input, output);
         }
         self.cpu.forward_batch(n, input, output)
+    }
+
+    /// As [`Engine::forward_batch`] on the GPU, with the time of each
+    /// phase (plan, upload, transform, download); an error on a CPU engine.
+    #[cfg(feature = "gpu")]
+    pub fn forward_batch_timed(
+        &self,
+        n: usize,
+        input: &[f64],
+        output: &mut [Complex],
+    ) -> Result<GpuTimes, FftError> {
+        match &self.gpu {
+            Some(g) => g.forward_batch_timed(n, input, output),
+            None => Err(FftError::GpuUnavailable {
+                reason: "this engine runs on the CPU".into(),
+            }),
+        }
     }
 
     /// The spectra of `records`, in order: each is windowed, records of

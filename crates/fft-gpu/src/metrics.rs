@@ -128,7 +128,10 @@ fn db(ratio: f64) -> f64 {
 pub fn distortion(spec: &Spectrum, opts: &MetricOptions) -> Result<Distortion, FftError> {
     if opts.harmonics < 1 || opts.harmonics > MAX_HARMONICS {
         return Err(FftError::Invalid {
-            message: format!("harmonics = {}: between 1 and {MAX_HARMONICS}", opts.harmonics),
+            message: format!(
+                "harmonics = {}: between 1 and {MAX_HARMONICS}",
+                opts.harmonics
+            ),
         });
     }
     let p = spec.power();
@@ -160,7 +163,10 @@ pub fn distortion(spec: &Spectrum, opts: &MetricOptions) -> Result<Distortion, F
         Bins { lo, hi, count }
     };
     let power_of = |owner: &[u32], id: u32, b: &Bins| -> f64 {
-        (b.lo..=b.hi).filter(|&k| owner[k] == id).map(|k| p[k]).sum()
+        (b.lo..=b.hi)
+            .filter(|&k| owner[k] == id)
+            .map(|k| p[k])
+            .sum()
     };
     let dc_bins = claim(&mut owner, DC, 0);
     let first = dc_bins.hi + 1;

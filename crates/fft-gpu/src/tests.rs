@@ -68,7 +68,12 @@ fn one_percent_third_harmonic_non_coherent_windows() {
         let s = spectrum(x.clone(), 8192.0, w);
         let d = distortion(&s, &MetricOptions::default()).unwrap();
         assert!((d.thd_db + 40.0).abs() < 0.01, "{}: {}", w.name(), d.thd_db);
-        assert!((d.fundamental_hz - f).abs() < 0.01, "{}: {}", w.name(), d.fundamental_hz);
+        assert!(
+            (d.fundamental_hz - f).abs() < 0.01,
+            "{}: {}",
+            w.name(),
+            d.fundamental_hz
+        );
         assert!((d.fundamental_amplitude - 1.0).abs() < 1e-3, "{}", w.name());
         // with the given fundamental too
         let d = distortion(
@@ -105,7 +110,11 @@ fn snr_sinad_enob_of_a_noisy_sine() {
     assert!((d.enob - (d.sinad_db - 1.76) / 6.02).abs() < 1e-12);
     // noise floor per bin: sigma^2 spread over n/2 bins
     let floor = 10.0 * (sigma * sigma / (n as f64 / 2.0)).log10();
-    assert!((d.noise_floor_db - floor).abs() < 0.2, "{} vs {floor}", d.noise_floor_db);
+    assert!(
+        (d.noise_floor_db - floor).abs() < 0.2,
+        "{} vs {floor}",
+        d.noise_floor_db
+    );
     assert!(d.sfdr_db > d.snr_db);
 }
 
@@ -148,7 +157,11 @@ fn harmonics_above_nyquist_fold_back() {
     assert!(h4.folded);
     assert_eq!(h4.bin, 480);
     assert!((h4.alias_hz - 480.0).abs() < 1e-9);
-    assert!((d.thd_db - 20.0 * 0.02f64.log10()).abs() < 1e-6, "{}", d.thd_db);
+    assert!(
+        (d.thd_db - 20.0 * 0.02f64.log10()).abs() < 1e-6,
+        "{}",
+        d.thd_db
+    );
 }
 
 #[test]
@@ -215,7 +228,11 @@ fn spectra_equal_numpy_rfft() {
                 .fold(0.0, f64::max);
             for (k, b) in spec.bins.iter().enumerate() {
                 let err = (b.re - re[k]).hypot(b.im - im[k]);
-                assert!(err <= 1e-12 * scale, "n {} bin {k}: {err:e} of {scale}", c.n);
+                assert!(
+                    err <= 1e-12 * scale,
+                    "n {} bin {k}: {err:e} of {scale}",
+                    c.n
+                );
             }
         }
     }
@@ -308,5 +325,39 @@ proptest! {
         let s = spectrum(x, n as f64, win);
         let d = distortion(&s, &MetricOptions { fundamental: Some(k as f64), harmonics: 2 }).unwrap();
         prop_assert!((d.fundamental_power / (a * a / 2.0) - 1.0).abs() < 1e-6, "{}", d.fundamental_power);
+    }
+}
+
+/// Where a GPU is usable, its batched spectra equal the CPU's to 1e-9
+/// relative; elsewhere the probe says why without a panic.
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_equals_cpu_or_reports_unavailable() {
+    match gpu_status() {
+        Err(why) => {
+            assert!(!why.is_empty());
+            eprintln!("GPU test skipped: {why}");
+        }
+        Ok(()) => {
+            let Ok(g) = Engine::new(Backend::Gpu) else {
+                eprintln!("GPU test skipped: libraries present but no usable device");
+                return;
+            };
+            assert_eq!(g.kind(), BackendKind::Gpu);
+            let c = Engine::new(Backend::Cpu).unwrap();
+            for n in [1024usize, 1000, 1 << 16] {
+                let recs: Vec<Record> = (0..8)
+                    .map(|k| Record::new(normals(n, k + 3), 1.0, Window::BlackmanHarris))
+                    .collect();
+                let a = g.spectra(recs.clone()).unwrap();
+                let b = c.spectra(recs).unwrap();
+                for (x, y) in a.iter().zip(&b) {
+                    let scale = y.bins.iter().map(|v| v.norm()).fold(0.0, f64::max);
+                    for (u, v) in x.bins.iter().zip(&y.bins) {
+                        assert!((u - v).norm() <= 1e-9 * scale, "n {n}");
+                    }
+                }
+            }
+        }
     }
 }
