@@ -287,6 +287,16 @@ impl Engine {
         }
     }
 
+    /// An engine on the CPU (cannot fail).
+    pub fn new_cpu() -> Engine {
+        Engine {
+            cpu: CpuFft::new(),
+            #[cfg(feature = "gpu")]
+            gpu: None,
+            kind: BackendKind::Cpu,
+        }
+    }
+
     #[cfg(feature = "gpu")]
     fn open_gpu() -> Result<Engine, String> {
         gpu::probe()?;

@@ -206,6 +206,18 @@ pub fn distortion(spec: &Spectrum, opts: &MetricOptions) -> Result<Distortion, F
         }
         None => peak_in(first, nb - 1),
     };
+    // the fundamental's bins must clear DC's, and its harmonics' its own
+    if k1 < 2 * lobe + 1 {
+        return Err(FftError::Invalid {
+            message: format!(
+                "the fundamental is at bin {k1}: the {} window needs at least {} periods in the \
+                 record so that DC, the fundamental and its harmonics do not share bins \
+                 (lengthen the record, or take a narrower window)",
+                spec.window.name(),
+                2 * lobe + 1
+            ),
+        });
+    }
     let fund_bins = claim(&mut owner, FUND, k1);
     let p1 = power_of(&owner, FUND, &fund_bins);
     if p1 <= 0.0 || !p1.is_finite() {

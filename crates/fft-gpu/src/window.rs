@@ -119,10 +119,11 @@ impl Window {
 
     /// How many bins each side of a tone's peak bin hold its power: the
     /// main lobe's half width, plus one bin for a tone between bins
-    /// (1 for the rectangular window, which assumes coherent sampling).
+    /// (0 for the rectangular window, which assumes coherent sampling: a
+    /// tone is its own bin).
     pub fn lobe_bins(&self) -> usize {
         match self {
-            Window::Rectangular => 1,
+            Window::Rectangular => 0,
             Window::Hann | Window::Hamming => 3,
             Window::BlackmanHarris => 5,
             Window::FlatTop => 6,

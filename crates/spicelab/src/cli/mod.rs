@@ -10,6 +10,7 @@ use waveform::Dialect;
 mod cache;
 mod csv;
 mod export;
+mod fft;
 mod info;
 mod out;
 mod output;
@@ -97,6 +98,11 @@ enum Command {
     /// runs); failed, hung and crashed jobs are reported with their logs while
     /// the others complete. See docs/campaign.md.
     Run(run::RunArgs),
+    /// Spectrum and distortion (THD, SNR, SINAD, SFDR, ENOB) of one vector.
+    ///
+    /// The transient is resampled onto a uniform grid over the record,
+    /// windowed and transformed (CPU, or GPU with --features gpu). See docs/fft.md.
+    Fft(fft::FftArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -133,6 +139,7 @@ impl Command {
             Command::Export(_) => false,
             Command::Cache(a) => a.json(),
             Command::Run(a) => a.json,
+            Command::Fft(a) => a.json(),
         }
     }
 }
@@ -339,6 +346,7 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a, show_progress),
         Command::Cache(a) => cache::run(a),
         Command::Run(a) => run::run(a, show_progress),
+        Command::Fft(a) => fft::run(a),
     };
     match result {
         Ok(code) => code,
