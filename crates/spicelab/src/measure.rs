@@ -1448,6 +1448,63 @@ mod tests {
     }
 
     /// Feeds `cols` (whole columns) to a Measurer cut at `cuts`.
+    #[test]
+    fn spectral_measures_of_a_known_distortion() {
+        use std::f64::consts::TAU;
+        // a non-uniform time axis over 30 ms, 1 kHz with 1% third harmonic
+        let n = 60_000;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = i as f64 / (n - 1) as f64;
+                30e-3 * (u + 0.002 * (TAU * 37.0 * u).sin())
+            })
+            .collect();
+        let ys: Vec<f64> = xs
+            .iter()
+            .map(|t| (TAU * 1e3 * t).sin() + 0.01 * (TAU * 3e3 * t).sin())
+            .collect();
+        let raw = mem_raw("Transient Analysis", "time", &xs, &ys);
+        let sp = |name: &str, metric, window, from| MeasureSpec {
+            name: name.into(),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric,
+                fundamental: Some(1e3),
+                harmonics: 9,
+                window,
+            }),
+            var: "v(y)".into(),
+            plot: None,
+            from,
+            to: None,
+        };
+        let specs = [
+            sp("thd", SpectralMetric::Thd, None, None),
+            // 29.5 periods: not coherent, Blackman-Harris by default
+            sp("thd_bh", SpectralMetric::Thd, None, Some(0.5e-3)),
+            sp("sfdr", SpectralMetric::Sfdr, None, None),
+            // 5 periods
+            sp(
+                "short",
+                SpectralMetric::Thd,
+                Some(fft_gpu::Window::FlatTop),
+                Some(25e-3),
+            ),
+            m("vmax", MeasureKind::Max, "v(y)"),
+        ];
+        let v = measure_file(&raw, &specs).unwrap();
+        assert!((v[0].unwrap() + 40.0).abs() < 0.01, "{v:?}");
+        assert!((v[1].unwrap() + 40.0).abs() < 0.05, "{v:?}");
+        assert!((v[2].unwrap() - 40.0).abs() < 0.01, "{v:?}");
+        // 5 periods are too few for the flat-top window's 13 bins
+        assert_eq!(v[3], None);
+        assert!(v[4].unwrap() > 0.98);
+        // how the plot is chunked changes nothing
+        for points in [1, 7, 1000] {
+            let w = measure_file_with(&raw, &specs, points).unwrap();
+            assert_eq!(bits(&w), bits(&v), "{points}");
+        }
+    }
+
     fn feed_split(
         raw: &RawFile,
         specs: &[MeasureSpec],

@@ -592,7 +592,15 @@ fn errors_name_file_line_and_key() {
         ),
         (
             "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"thd\", var = \"v(out)\", harmonics = 0 }\n",
-            "rc.toml:4: [measure] t.harmonics: 0: at least 1",
+            "rc.toml:4: [measure] t.harmonics: 0: between 1 and 1000",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"sinad\", var = \"v(out)\", window = \"triangle\" }\n",
+            "rc.toml:4: [measure] t.window: unknown window 'triangle'",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"enob\", var = \"v(out)\", fundamental = \"-1k\" }\n",
+            "rc.toml:4: [measure] t.fundamental: -1000: must be above 0",
         ),
         (
             "[campaign]\nnetlist = \"sub\"\n",
