@@ -1194,7 +1194,12 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let stats_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|&p| !matches!(p, Part::Cache | Part::Campaign | Part::Incremental | Part::Fft))
+        .filter(|&p| {
+            !matches!(
+                p,
+                Part::Cache | Part::Campaign | Part::Incremental | Part::Fft
+            )
+        })
         .collect();
     let spicelab = if stats_parts.is_empty() {
         Err("no stats rows selected".to_string())

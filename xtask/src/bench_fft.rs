@@ -53,7 +53,9 @@ fn f(v: &Value, path: &[&str]) -> Option<f64> {
 pub fn fft(ws: &Workspace, python: &str, runs: usize) -> Result<(String, Value, usize)> {
     let (log2, batch) = (20u32, 64usize);
     let runs = runs.max(3);
-    eprintln!("$ cargo run --release -p fft-gpu --features gpu --example bench -- {log2} {batch} {runs}");
+    eprintln!(
+        "$ cargo run --release -p fft-gpu --features gpu --example bench -- {log2} {batch} {runs}"
+    );
     let out = ws
         .cargo()
         .args([
@@ -72,17 +74,33 @@ pub fn fft(ws: &Workspace, python: &str, runs: usize) -> Result<(String, Value, 
         .stderr(Stdio::inherit())
         .output()
         .context("running fft-gpu's bench example")?;
-    anyhow::ensure!(out.status.success(), "fft-gpu's bench example failed ({})", out.status);
-    let ours: Value = serde_json::from_slice(&out.stdout)
-        .with_context(|| format!("bench example output: {}", String::from_utf8_lossy(&out.stdout)))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "fft-gpu's bench example failed ({})",
+        out.status
+    );
+    let ours: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "bench example output: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
     let numpy: Result<Value> = (|| {
         let o = Command::new(python)
             .args(["-c", NUMPY])
-            .args([(1usize << log2).to_string(), batch.to_string(), runs.to_string()])
+            .args([
+                (1usize << log2).to_string(),
+                batch.to_string(),
+                runs.to_string(),
+            ])
             .stderr(Stdio::inherit())
             .output()
             .with_context(|| format!("running {python}"))?;
-        anyhow::ensure!(o.status.success(), "{python} with numpy failed ({})", o.status);
+        anyhow::ensure!(
+            o.status.success(),
+            "{python} with numpy failed ({})",
+            o.status
+        );
         Ok(serde_json::from_slice(&o.stdout)?)
     })();
 
@@ -90,37 +108,45 @@ pub fn fft(ws: &Workspace, python: &str, runs: usize) -> Result<(String, Value, 
         "FFT (fft-gpu, real f64 input)\n\n| what | spicelab | baseline (same run) | ratio | goal | pass |\n|---|---|---|---|---|---|\n",
     );
     let mut missed = 0;
-    let mut row = |s: &mut String, what: &str, a: f64, base: &str, b: Option<f64>, goal: Option<f64>| {
-        let (ratio, pass) = match b {
-            Some(b) => {
-                let r = a / b;
-                let pass = goal.map(|g| r <= g);
-                (format!("{r:.2}x"), pass)
+    let mut row =
+        |s: &mut String, what: &str, a: f64, base: &str, b: Option<f64>, goal: Option<f64>| {
+            let (ratio, pass) = match b {
+                Some(b) => {
+                    let r = a / b;
+                    let pass = goal.map(|g| r <= g);
+                    (format!("{r:.2}x"), pass)
+                }
+                None => ("-".into(), None),
+            };
+            if pass == Some(false) {
+                missed += 1;
             }
-            None => ("-".into(), None),
+            let _ = writeln!(
+                s,
+                "| {what} | {} | {base} | {ratio} | {} | {} |",
+                ms(a),
+                goal.map_or("-".into(), |g| format!("<= {g}x of the baseline")),
+                match pass {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "-",
+                }
+            );
         };
-        if pass == Some(false) {
-            missed += 1;
-        }
-        let _ = writeln!(
-            s,
-            "| {what} | {} | {base} | {ratio} | {} | {} |",
-            ms(a),
-            goal.map_or("-".into(), |g| format!("<= {g}x of the baseline")),
-            match pass {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "-",
-            }
-        );
-    };
     let n_label = format!("2^{log2}");
     let b_label = format!("{batch} x 2^{log2}");
     let (so, sd) = (
         f(&ours, &["single", "ours_s"]).context("no single time")?,
         f(&ours, &["single", "realfft_s"]).context("no realfft time")?,
     );
-    row(&mut s, &format!("{n_label}, CPU"), so, &format!("realfft direct {}", ms(sd)), Some(sd), Some(GOAL_VS_REALFFT));
+    row(
+        &mut s,
+        &format!("{n_label}, CPU"),
+        so,
+        &format!("realfft direct {}", ms(sd)),
+        Some(sd),
+        Some(GOAL_VS_REALFFT),
+    );
     let (bo, bd, bs) = (
         f(&ours, &["batch_rows", "ours_s"]).context("no batch time")?,
         f(&ours, &["batch_rows", "realfft_par_s"]).context("no realfft batch time")?,
@@ -135,26 +161,53 @@ pub fn fft(ws: &Workspace, python: &str, runs: usize) -> Result<(String, Value, 
         Some(bd),
         Some(GOAL_VS_REALFFT),
     );
-    row(&mut s, &format!("{b_label}, CPU batched"), bo, &format!("realfft direct, one thread {}", ms(bs)), Some(bs), None);
+    row(
+        &mut s,
+        &format!("{b_label}, CPU batched"),
+        bo,
+        &format!("realfft direct, one thread {}", ms(bs)),
+        Some(bs),
+        None,
+    );
     match &numpy {
         Ok(np) => {
             let v = np["numpy"].as_str().unwrap_or("?");
             if let Some(t) = f(np, &["single_s"]) {
-                row(&mut s, &format!("{n_label}, CPU"), so, &format!("numpy {v} rfft {}", ms(t)), Some(t), None);
+                row(
+                    &mut s,
+                    &format!("{n_label}, CPU"),
+                    so,
+                    &format!("numpy {v} rfft {}", ms(t)),
+                    Some(t),
+                    None,
+                );
             }
             if let Some(t) = f(np, &["batch_s"]) {
-                row(&mut s, &format!("{b_label}, CPU batched"), bo, &format!("numpy {v} rfft(axis=1) {}", ms(t)), Some(t), None);
+                row(
+                    &mut s,
+                    &format!("{b_label}, CPU batched"),
+                    bo,
+                    &format!("numpy {v} rfft(axis=1) {}", ms(t)),
+                    Some(t),
+                    None,
+                );
             }
         }
         Err(e) => {
-            let _ = writeln!(s, "| {n_label} and {b_label} | - | numpy: skipped ({e:#}) | - | - | - |");
+            let _ = writeln!(
+                s,
+                "| {n_label} and {b_label} | - | numpy: skipped ({e:#}) | - | - | - |"
+            );
         }
     }
     let gpu = &ours["gpu"];
     if let Some(why) = gpu["skipped"].as_str() {
         let _ = writeln!(s, "| {n_label} and {b_label}, GPU | skipped: {why} | - | - | GPU >= {GOAL_GPU_X}x CPU batched | - |");
     } else {
-        for (name, label, cpu) in [("single", n_label.as_str(), so), ("batch", b_label.as_str(), bo)] {
+        for (name, label, cpu) in [
+            ("single", n_label.as_str(), so),
+            ("batch", b_label.as_str(), bo),
+        ] {
             let g = &gpu[name];
             if let (Some(cold), Some(warm), Some(exec)) = (
                 f(g, &["cold_s"]),

@@ -136,7 +136,9 @@ fn gpu_rows(n: usize, batch: usize, xb: &[f64], runs: usize) -> serde_json::Valu
         // the CPU result, to compare
         let mut w = input.to_vec();
         let mut cpu = vec![Complex::new(0.0, 0.0); bins * b];
-        Engine::new_cpu().forward_batch(n, &mut w, &mut cpu).unwrap();
+        Engine::new_cpu()
+            .forward_batch(n, &mut w, &mut cpu)
+            .unwrap();
         let scale = cpu.iter().map(|c| c.norm()).fold(0.0, f64::max);
         let err = out
             .iter()
