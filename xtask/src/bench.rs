@@ -14,8 +14,9 @@
 //! 200 MB ngspice ASCII, a 2 GiB LTspice normal and a 2 GiB LTspice
 //! `fastaccess` file, against `cat FILE > /dev/null`, numpy chunked reads,
 //! spicelib's `RawRead` (and the PyPI `spicelab` on the ngspice files); the
-//! LTspice rows also per byte against the ngspice binary row; and the result
-//! cache rows (bench_cache.rs).
+//! LTspice rows also per byte against the ngspice binary row; the result
+//! cache rows (bench_cache.rs); campaigns (bench_run.rs); FFTs against
+//! realfft and numpy (bench_fft.rs).
 
 use crate::fixtures::{self, BigFile, LtLayout};
 use crate::util::{self, human, size_label, Workspace};

@@ -160,8 +160,25 @@ impl GpuFft {
     }
 
     /// As [`crate::CpuFft::forward_batch`], on the GPU, with the time of
-    /// each phase.
+    /// each phase. A panic inside cudarc (a library of the wrong version,
+    /// a missing symbol) becomes an error.
     pub(crate) fn forward_batch_timed(
+        &self,
+        n: usize,
+        input: &[f64],
+        output: &mut [Complex],
+    ) -> Result<GpuTimes, FftError> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.forward_batch_inner(n, input, output)
+        })) {
+            Ok(r) => r,
+            Err(_) => Err(FftError::Gpu {
+                message: "cudarc panicked: the CUDA libraries could not be used".into(),
+            }),
+        }
+    }
+
+    fn forward_batch_inner(
         &self,
         n: usize,
         input: &[f64],

@@ -222,6 +222,16 @@ fn bad_arguments_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
+    // a complex vector (AC)
+    let ac = fixture("../ng39_rlc_ac.raw");
+    let out = run(&["fft", ac.to_str().unwrap(), "--var", "v(out)"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("complex"));
+    // --json: the error is a JSON object on stdout
+    let out = run(&["fft", raw, "--var", "v(nope)", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["error"].as_str().unwrap().contains("v(nope)"));
     // --backend gpu where there is none: an error that says why
     if fft_gpu::gpu_status().is_err() {
         let out = run(&["fft", raw, "--var", "v(out)", "--backend", "gpu"]);
