@@ -14,8 +14,9 @@
 //! 200 MB ngspice ASCII, a 2 GiB LTspice normal and a 2 GiB LTspice
 //! `fastaccess` file, against `cat FILE > /dev/null`, numpy chunked reads,
 //! spicelib's `RawRead` (and the PyPI `spicelab` on the ngspice files); the
-//! LTspice rows also per byte against the ngspice binary row; and the result
-//! cache rows (bench_cache.rs).
+//! LTspice rows also per byte against the ngspice binary row; the result
+//! cache rows (bench_cache.rs); campaigns (bench_run.rs); FFTs against
+//! realfft and numpy (bench_fft.rs).
 
 use crate::fixtures::{self, BigFile, LtLayout};
 use crate::util::{self, human, size_label, Workspace};
@@ -91,10 +92,12 @@ pub enum Part {
     Campaign,
     /// `spicelab run` cold, warm and after a one-value edit.
     Incremental,
+    /// Real FFTs of 2^20 and 64 x 2^20 points: fft-gpu vs realfft direct and numpy (GPU when present).
+    Fft,
 }
 
 impl Part {
-    const ALL: [Part; 7] = [
+    const ALL: [Part; 8] = [
         Part::Ngspice,
         Part::NgspiceAscii,
         Part::Ltspice,
@@ -102,6 +105,7 @@ impl Part {
         Part::Cache,
         Part::Campaign,
         Part::Incremental,
+        Part::Fft,
     ];
 
     /// The name of `--only`.
@@ -114,6 +118,7 @@ impl Part {
             Part::Cache => "cache",
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
+            Part::Fft => "fft",
         }
     }
 
@@ -127,6 +132,7 @@ impl Part {
             Part::Cache => "cache",
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
+            Part::Fft => "fft",
         }
     }
 }
@@ -334,7 +340,7 @@ fn spec_for(part: Part, file: BigFile) -> Option<Spec> {
                 ..Goals::default()
             },
         ),
-        Part::Cache | Part::Campaign | Part::Incremental => return None,
+        Part::Cache | Part::Campaign | Part::Incremental | Part::Fft => return None,
         Part::Ltspice | Part::LtspiceFastaccess => (
             format!(
                 "{} LTspice {}",
@@ -1189,7 +1195,12 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let stats_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|&p| !matches!(p, Part::Cache | Part::Campaign | Part::Incremental))
+        .filter(|&p| {
+            !matches!(
+                p,
+                Part::Cache | Part::Campaign | Part::Incremental | Part::Fft
+            )
+        })
         .collect();
     let spicelab = if stats_parts.is_empty() {
         Err("no stats rows selected".to_string())
@@ -1238,7 +1249,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             Part::LtspiceFastaccess => {
                 fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::FastAccess)?
             }
-            Part::Cache | Part::Campaign | Part::Incremental => continue,
+            Part::Cache | Part::Campaign | Part::Incremental | Part::Fft => continue,
         };
         specs.extend(spec_for(part, file));
     }
@@ -1353,6 +1364,23 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             "campaign and incremental measurements: {}",
             ws.rel(&p)
         ));
+    }
+    // FFTs (bench_fft.rs).
+    if parts.contains(&Part::Fft) {
+        match crate::bench_fft::fft(ws, &args.python, args.runs) {
+            Ok((t, j, missed)) => {
+                if !table.is_empty() {
+                    table.push('\n');
+                }
+                table.push_str(&t);
+                run_missed += missed;
+                let p = out_dir.join("fft.json");
+                let text = serde_json::to_string_pretty(&j).context("formatting fft.json")?;
+                outfile::write(&p, (text + "\n").as_bytes())?;
+                notes.push(format!("FFT measurements: {}", ws.rel(&p)));
+            }
+            Err(e) => notes.push(format!("fft rows skipped: {e:#}")),
+        }
     }
     let load_end = load_average();
     if let (Some(a), Some(b)) = (&load_start, &load_end) {

@@ -6,6 +6,9 @@
 //! - [`waveform`]: the data model (plots, variables, columns, steps);
 //! - [`raw_stream`]: the streaming RAW reader and writer for every dialect;
 //! - [`cache_zstd`]: the compressed, content-addressed result cache;
+//! - [`fft_gpu`]: resampling, windows, batched real FFTs (CPU, or GPU with
+//!   the `gpu` feature) and distortion metrics, as `spicelab fft` and the
+//!   spectral measures use them;
 //! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them;
 //! - [`campaign`]: campaign files (sweeps, corners, temperatures, Monte Carlo,
 //!   measures, specs) read, checked and expanded into jobs.
@@ -24,6 +27,7 @@
 //! ```
 
 pub use cache_zstd;
+pub use fft_gpu;
 pub use raw_stream;
 pub use waveform;
 

@@ -78,7 +78,76 @@ pub enum MeasureKind {
         /// 1 for the first.
         n: u32,
     },
+    /// A distortion metric of the vector's spectrum (see
+    /// [`SpectralSpec`]).
+    Spectral(SpectralSpec),
 }
+
+/// Which distortion metric a spectral measure gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpectralMetric {
+    /// Total harmonic distortion, dB (negative: -40 is 1%).
+    Thd,
+    /// Signal to noise and distortion, dB.
+    Sinad,
+    /// Spurious-free dynamic range, dB.
+    Sfdr,
+    /// Effective number of bits.
+    Enob,
+    /// Signal to noise, dB.
+    Snr,
+}
+
+impl SpectralMetric {
+    /// Reads `thd`, `sinad`, `sfdr`, `enob` or `snr`.
+    pub fn parse(s: &str) -> Option<SpectralMetric> {
+        Some(match s {
+            "thd" => SpectralMetric::Thd,
+            "sinad" => SpectralMetric::Sinad,
+            "sfdr" => SpectralMetric::Sfdr,
+            "enob" => SpectralMetric::Enob,
+            "snr" => SpectralMetric::Snr,
+            _ => return None,
+        })
+    }
+
+    /// The metric's value in `d`.
+    pub fn of(&self, d: &fft_gpu::Distortion) -> f64 {
+        match self {
+            SpectralMetric::Thd => d.thd_db,
+            SpectralMetric::Sinad => d.sinad_db,
+            SpectralMetric::Sfdr => d.sfdr_db,
+            SpectralMetric::Enob => d.enob,
+            SpectralMetric::Snr => d.snr_db,
+        }
+    }
+}
+
+/// The settings of a spectral measure (`kind = "thd"` and the others).
+///
+/// The vector's points in the window are kept (at most
+/// [`SPECTRAL_MAX_SAMPLES`]; the first step of a stepped plot), then
+/// resampled linearly onto a uniform grid and transformed as
+/// `spicelab fft` does (`fft_gpu::choose_record`: with a fundamental and
+/// no `from`, the last whole periods; rectangular window when the record
+/// is coherent, else Blackman-Harris). The FFTs of one job's spectral
+/// measures run as one batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpectralSpec {
+    /// The metric.
+    pub metric: SpectralMetric,
+    /// The fundamental's frequency; `None`: the largest tone.
+    pub fundamental: Option<f64>,
+    /// The highest harmonic order counted (THD over 2..=harmonics).
+    pub harmonics: u32,
+    /// The FFT window; `None`: chosen from the record.
+    pub window: Option<fft_gpu::Window>,
+}
+
+/// A spectral measure keeps at most this many points of its vector
+/// (2^22, 64 MiB); past it the measure has no value (narrow the window
+/// with `from`).
+pub const SPECTRAL_MAX_SAMPLES: usize = 1 << 22;
 
 /// One named measure of a campaign.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,10 +230,25 @@ fn list(names: &[String]) -> String {
     s
 }
 
+/// The points a spectral measure keeps.
+#[derive(Debug, Clone, Default)]
+struct SpectralBuf {
+    /// The last point before the window (for the interpolation there).
+    before: Option<(f64, f64)>,
+    /// The window's points (with one each side where the data have them).
+    pts: Vec<(f64, f64)>,
+    /// No more points wanted (past the window, or a new step began).
+    done: bool,
+    /// More than [`SPECTRAL_MAX_SAMPLES`] points.
+    overflow: bool,
+}
+
 /// The running state of one measure.
 #[derive(Debug, Clone)]
 struct Acc {
+    name: String,
     kind: MeasureKind,
+    spectral: SpectralBuf,
     plot: usize,
     col: usize,
     /// Window on the scale (-inf / +inf when open).
@@ -193,9 +277,11 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(kind: MeasureKind, plot: usize, col: usize, lo: f64, hi: f64) -> Acc {
+    fn new(name: String, kind: MeasureKind, plot: usize, col: usize, lo: f64, hi: f64) -> Acc {
         Acc {
+            name,
             kind,
+            spectral: SpectralBuf::default(),
             plot,
             col,
             lo,
@@ -231,6 +317,10 @@ impl Acc {
         if x.is_nan() || y.is_nan() {
             return;
         }
+        if let MeasureKind::Spectral(_) = self.kind {
+            self.collect(x, y);
+            return;
+        }
         if let Some((x0, y0)) = self.prev {
             let d = x - x0;
             let s = if d > 0.0 {
@@ -260,6 +350,46 @@ impl Acc {
             }
         }
         self.prev = Some((x, y));
+    }
+
+    /// Keeps a spectral measure's point: the window's points, one before
+    /// and one after it; the first step only.
+    fn collect(&mut self, x: f64, y: f64) {
+        let buf = &mut self.spectral;
+        if buf.done {
+            return;
+        }
+        if let Some((px, _)) = self.prev {
+            if x < px {
+                // the scale turned back: a new step begins
+                if buf.pts.is_empty() {
+                    buf.before = None;
+                } else {
+                    buf.done = true;
+                    return;
+                }
+            }
+        }
+        self.prev = Some((x, y));
+        if x < self.lo {
+            buf.before = Some((x, y));
+            return;
+        }
+        if buf.pts.is_empty() {
+            if let Some(b) = buf.before.take() {
+                buf.pts.push(b);
+            }
+        }
+        if buf.pts.len() >= SPECTRAL_MAX_SAMPLES {
+            buf.overflow = true;
+            buf.done = true;
+            buf.pts = Vec::new();
+            return;
+        }
+        buf.pts.push((x, y));
+        if x > self.hi {
+            buf.done = true;
+        }
     }
 
     fn segment(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
@@ -338,6 +468,8 @@ impl Acc {
             MeasureKind::Final => self.last,
             MeasureKind::At { at } => self.at.filter(|_| self.lo <= at && at <= self.hi),
             MeasureKind::Cross { .. } => self.cross,
+            // computed in a batch by Measurer::finish
+            MeasureKind::Spectral(_) => None,
         }
     }
 }
@@ -478,7 +610,7 @@ impl Measurer {
                         }
                     })?,
             };
-            accs.push(Acc::new(s.kind.clone(), plot, col, lo, hi));
+            accs.push(Acc::new(s.name.clone(), s.kind.clone(), plot, col, lo, hi));
         }
         Ok(Measurer { accs })
     }
@@ -504,8 +636,55 @@ impl Measurer {
 
     /// The values, in spec order; `None` where a measure is undefined (an
     /// empty window, no n-th crossing, `at` outside the data).
+    ///
+    /// Spectral measures are computed here, their FFTs in one batch; one
+    /// that cannot be computed (too few periods, a fundamental above
+    /// Nyquist, too many points) has no value and logs a warning that says
+    /// why.
     pub fn finish(self) -> Vec<Option<f64>> {
-        self.accs.iter().map(Acc::value).collect()
+        let mut values: Vec<Option<f64>> = self.accs.iter().map(Acc::value).collect();
+        let spectral: Vec<(usize, &Acc, SpectralSpec)> = self
+            .accs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match &a.kind {
+                MeasureKind::Spectral(s) => Some((i, a, *s)),
+                _ => None,
+            })
+            .collect();
+        if spectral.is_empty() {
+            return values;
+        }
+        // each measure's record, resampled
+        let mut records = Vec::new();
+        let mut slots = Vec::new();
+        for (i, a, s) in &spectral {
+            match spectral_record(a, s) {
+                Ok(r) => {
+                    records.push(r);
+                    slots.push((*i, *s, a.name.as_str()));
+                }
+                Err(why) => tracing::warn!("measure '{}': no value: {why}", a.name),
+            }
+        }
+        let spectra = match fft_engine().spectra(records) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("spectral measures: no value: {e}");
+                return values;
+            }
+        };
+        for (spec, (i, s, name)) in spectra.iter().zip(slots) {
+            let opts = fft_gpu::MetricOptions {
+                fundamental: s.fundamental,
+                harmonics: s.harmonics,
+            };
+            match fft_gpu::distortion(spec, &opts) {
+                Ok(d) => values[i] = Some(s.metric.of(&d)),
+                Err(e) => tracing::warn!("measure '{name}': no value: {e}"),
+            }
+        }
+        values
     }
 
     /// The column indices of plot `plot` that the measures read (the scale,
@@ -530,6 +709,42 @@ impl Measurer {
         plots.dedup();
         plots
     }
+}
+
+/// The FFT engine every spectral measure of the process shares (plans
+/// reused across jobs): the GPU when the `gpu` feature is on and one is
+/// usable, else the CPU.
+pub fn fft_engine() -> &'static fft_gpu::Engine {
+    static ENGINE: std::sync::OnceLock<fft_gpu::Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        // Auto falls back to the CPU by itself; this is belt and braces
+        fft_gpu::Engine::new(fft_gpu::Backend::Auto).unwrap_or_else(|_| fft_gpu::Engine::new_cpu())
+    })
+}
+
+/// A spectral measure's resampled record.
+fn spectral_record(a: &Acc, s: &SpectralSpec) -> Result<fft_gpu::Record, String> {
+    if a.spectral.overflow {
+        return Err(format!(
+            "more than {SPECTRAL_MAX_SAMPLES} points in its window (narrow it with from/to)"
+        ));
+    }
+    let (xs, ys): (Vec<f64>, Vec<f64>) = a.spectral.pts.iter().copied().unzip();
+    let opts = fft_gpu::RecordOptions {
+        from: a.lo.is_finite().then_some(a.lo),
+        to: a.hi.is_finite().then_some(a.hi),
+        fundamental: s.fundamental,
+        points: None,
+        window: s.window,
+    };
+    let chosen = fft_gpu::choose_record(&xs, &opts).map_err(|e| e.to_string())?;
+    let samples = fft_gpu::resample(&xs, &ys, &chosen.grid, fft_gpu::Interp::Linear)
+        .map_err(|e| e.to_string())?;
+    Ok(fft_gpu::Record::new(
+        samples,
+        chosen.grid.rate(),
+        chosen.window,
+    ))
 }
 
 /// Computes `specs` on `raw` in one streaming pass over the plots they need,
@@ -1233,6 +1448,63 @@ mod tests {
     }
 
     /// Feeds `cols` (whole columns) to a Measurer cut at `cuts`.
+    #[test]
+    fn spectral_measures_of_a_known_distortion() {
+        use std::f64::consts::TAU;
+        // a non-uniform time axis over 30 ms, 1 kHz with 1% third harmonic
+        let n = 60_000;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = i as f64 / (n - 1) as f64;
+                30e-3 * (u + 0.002 * (TAU * 37.0 * u).sin())
+            })
+            .collect();
+        let ys: Vec<f64> = xs
+            .iter()
+            .map(|t| (TAU * 1e3 * t).sin() + 0.01 * (TAU * 3e3 * t).sin())
+            .collect();
+        let raw = mem_raw("Transient Analysis", "time", &xs, &ys);
+        let sp = |name: &str, metric, window, from| MeasureSpec {
+            name: name.into(),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric,
+                fundamental: Some(1e3),
+                harmonics: 9,
+                window,
+            }),
+            var: "v(y)".into(),
+            plot: None,
+            from,
+            to: None,
+        };
+        let specs = [
+            sp("thd", SpectralMetric::Thd, None, None),
+            // 29.5 periods: not coherent, Blackman-Harris by default
+            sp("thd_bh", SpectralMetric::Thd, None, Some(0.5e-3)),
+            sp("sfdr", SpectralMetric::Sfdr, None, None),
+            // 5 periods
+            sp(
+                "short",
+                SpectralMetric::Thd,
+                Some(fft_gpu::Window::FlatTop),
+                Some(25e-3),
+            ),
+            m("vmax", MeasureKind::Max, "v(y)"),
+        ];
+        let v = measure_file(&raw, &specs).unwrap();
+        assert!((v[0].unwrap() + 40.0).abs() < 0.01, "{v:?}");
+        assert!((v[1].unwrap() + 40.0).abs() < 0.05, "{v:?}");
+        assert!((v[2].unwrap() - 40.0).abs() < 0.01, "{v:?}");
+        // 5 periods are too few for the flat-top window's 13 bins
+        assert_eq!(v[3], None);
+        assert!(v[4].unwrap() > 0.98);
+        // how the plot is chunked changes nothing
+        for points in [1, 7, 1000] {
+            let w = measure_file_with(&raw, &specs, points).unwrap();
+            assert_eq!(bits(&w), bits(&v), "{points}");
+        }
+    }
+
     fn feed_split(
         raw: &RawFile,
         specs: &[MeasureSpec],

@@ -78,13 +78,10 @@ pub struct Campaign {
     pub corners: Vec<Corner>,
     /// `[montecarlo]`, when given.
     pub montecarlo: Option<MonteCarlo>,
-    /// `[measure]` (the non-spectral ones), in file order.
+    /// `[measure]`, in file order (spectral ones included, as
+    /// [`crate::measure::MeasureKind::Spectral`]).
     pub measures: Vec<MeasureSpec>,
-    /// Names of the spectral measures (`thd`, `sinad`, `sfdr`, `enob`,
-    /// `snr`) in file order: read and checked, but not computed yet (they
-    /// come with the FFT issue); the runner reports them as not computed.
-    pub pending_spectral: Vec<String>,
-    /// `[spec]`, in file order. A spec may name a pending spectral measure.
+    /// `[spec]`, in file order.
     pub specs: Vec<Spec>,
     /// `[outputs]`.
     pub outputs: Outputs,

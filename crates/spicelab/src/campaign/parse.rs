@@ -12,7 +12,7 @@ use super::{
     round12, spice_text, Campaign, CampaignError, Corner, Dist, McParam, MonteCarlo, Origin,
     Outputs, SweepParam, RESERVED_NAMES, SIMULATORS,
 };
-use crate::measure::{Edge, MeasureKind, MeasureSpec};
+use crate::measure::{Edge, MeasureKind, MeasureSpec, SpectralMetric, SpectralSpec};
 use crate::spec::Spec;
 
 type Result<T> = std::result::Result<T, CampaignError>;
@@ -424,13 +424,11 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
     };
 
     let mut measures = Vec::new();
-    let mut pending_spectral = Vec::new();
     if let Some(me) = find(&top, "measure") {
         let mt = cx.table(&me.value, "[measure]", "a table")?;
         for e in mt {
-            match measure(&cx, e)? {
-                Some(m) => measures.push(m),
-                None => pending_spectral.push(e.name().to_owned()),
+            if let Some(m) = measure(&cx, e)? {
+                measures.push(m);
             }
         }
     }
@@ -440,9 +438,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
         let pt = cx.table(&pe.value, "[spec]", "a table")?;
         for e in pt {
             let key = format!("[spec] {}", e.name());
-            if !measures.iter().any(|m| m.name == e.name())
-                && !pending_spectral.iter().any(|m| m == e.name())
-            {
+            if !measures.iter().any(|m| m.name == e.name()) {
                 return Err(cx.err(
                     e.key_span(),
                     &key,
@@ -525,7 +521,6 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
         corners,
         montecarlo,
         measures,
-        pending_spectral,
         specs,
         outputs,
         origins,
@@ -815,8 +810,8 @@ fn montecarlo(
     Ok(MonteCarlo { runs, seed, params })
 }
 
-/// One `[measure]` entry: `Some` for a measure computed now, `None` for a
-/// spectral one (checked, computed with the FFT issue).
+/// One `[measure]` entry (always `Some`; the `Option` is kept for kinds
+/// that are read but not computed).
 fn measure(cx: &Cx<'_>, e: &Entry) -> Result<Option<MeasureSpec>> {
     let key = format!("[measure] {}", e.name());
     let sub = |k: &str| format!("{key}.{k}");
@@ -885,21 +880,62 @@ fn measure(cx: &Cx<'_>, e: &Entry) -> Result<Option<MeasureSpec>> {
         }
     }
     if spectral {
-        opt("fundamental")?;
-        if let Some(h) = find(t, "harmonics") {
-            let n = cx.int(&h.value, &sub("harmonics"))?;
-            if n < 1 {
-                return Err(cx.err(
-                    h.value.span(),
-                    &sub("harmonics"),
-                    format!("{n}: at least 1"),
-                ));
+        let fundamental = opt("fundamental")?;
+        if let Some(f) = fundamental {
+            if !(f.is_finite() && f > 0.0) {
+                let span = find(t, "fundamental").map_or(e.key_span(), |x| x.value.span());
+                return Err(cx.err(span, &sub("fundamental"), format!("{f}: must be above 0")));
             }
         }
-        if let Some(w) = find(t, "window") {
-            cx.string(&w.value, &sub("window"))?;
-        }
-        return Ok(None);
+        let harmonics = match find(t, "harmonics") {
+            Some(h) => {
+                let n = cx.int(&h.value, &sub("harmonics"))?;
+                let max = i64::from(fft_gpu::MAX_HARMONICS);
+                if !(1..=max).contains(&n) {
+                    return Err(cx.err(
+                        h.value.span(),
+                        &sub("harmonics"),
+                        format!("{n}: between 1 and {max} (the highest order counted)"),
+                    ));
+                }
+                u32::try_from(n).unwrap_or(9)
+            }
+            None => 9,
+        };
+        let window = match find(t, "window") {
+            Some(w) => {
+                let name = cx.string(&w.value, &sub("window"))?;
+                if name.trim().eq_ignore_ascii_case("auto") {
+                    None
+                } else {
+                    Some(
+                        fft_gpu::Window::parse(name)
+                            .map_err(|er| cx.err(w.value.span(), &sub("window"), er.to_string()))?,
+                    )
+                }
+            }
+            None => None,
+        };
+        let metric = SpectralMetric::parse(kind_s).ok_or_else(|| {
+            cx.err(
+                ke.value.span(),
+                &sub("kind"),
+                format!("unknown spectral kind `{kind_s}`"),
+            )
+        })?;
+        return Ok(Some(MeasureSpec {
+            name: e.name().to_owned(),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric,
+                fundamental,
+                harmonics,
+                window,
+            }),
+            var,
+            plot,
+            from,
+            to,
+        }));
     }
     let need = |k: &str| -> Result<f64> {
         match find(t, k) {

@@ -149,9 +149,21 @@ fn design_example_parses_as_it_stands() {
     assert_eq!(mc.params[3].lot_tol, 0.04);
     assert_eq!(mc.params[3].sigma, 3.0);
 
-    assert_eq!(c.pending_spectral, vec!["thd_out"]);
     let m: Vec<&str> = c.measures.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(m, ["vmax", "t50", "v2m"]);
+    assert_eq!(m, ["thd_out", "vmax", "t50", "v2m"]);
+    assert_eq!(
+        c.measures[0].kind,
+        MeasureKind::Spectral(crate::measure::SpectralSpec {
+            metric: crate::measure::SpectralMetric::Thd,
+            fundamental: Some(1e3),
+            harmonics: 9,
+            window: Some(fft_gpu::Window::BlackmanHarris),
+        })
+    );
+    let c = Campaign {
+        measures: c.measures[1..].to_vec(),
+        ..c
+    };
     assert_eq!(c.measures[0].kind, MeasureKind::Max);
     assert_eq!(c.measures[0].var, "v(out)");
     assert_eq!(
@@ -580,7 +592,15 @@ fn errors_name_file_line_and_key() {
         ),
         (
             "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"thd\", var = \"v(out)\", harmonics = 0 }\n",
-            "rc.toml:4: [measure] t.harmonics: 0: at least 1",
+            "rc.toml:4: [measure] t.harmonics: 0: between 1 and 1000",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"sinad\", var = \"v(out)\", window = \"triangle\" }\n",
+            "rc.toml:4: [measure] t.window: unknown window 'triangle'",
+        ),
+        (
+            "[campaign]\nnetlist = \"rc.cir\"\n[measure]\nt = { kind = \"enob\", var = \"v(out)\", fundamental = \"-1k\" }\n",
+            "rc.toml:4: [measure] t.fundamental: -1000: must be above 0",
         ),
         (
             "[campaign]\nnetlist = \"sub\"\n",

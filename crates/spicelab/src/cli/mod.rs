@@ -13,6 +13,7 @@ mod convert;
 mod csv;
 mod diff;
 mod export;
+mod fft;
 mod info;
 mod out;
 mod output;
@@ -125,6 +126,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+    /// Spectrum and distortion (THD, SNR, SINAD, SFDR, ENOB) of one vector.
+    ///
+    /// The transient is resampled onto a uniform grid over the record,
+    /// windowed and transformed (CPU, or GPU with --features gpu). See docs/fft.md.
+    Fft(fft::FftArgs),
 }
 
 /// Options shared by the commands that open a RAW file.
@@ -171,6 +177,7 @@ impl Command {
             Command::Convert(_) => false,
             Command::Diff(a) => a.json,
             Command::Completions { .. } | Command::Man { .. } => false,
+            Command::Fft(a) => a.json(),
         }
     }
 }
@@ -436,6 +443,7 @@ pub fn main() -> i32 {
         Command::Diff(a) => diff::run(a),
         Command::Completions { shell } => completions(*shell),
         Command::Man { command, out_dir } => man_page(command.as_deref(), out_dir.as_deref()),
+        Command::Fft(a) => fft::run(a),
     };
     match result {
         Ok(code) => code,

@@ -95,14 +95,6 @@ pub fn run(a: &RunArgs, show_progress: bool) -> anyhow::Result<i32> {
             h.display()
         );
     }
-    for name in &campaign.pending_spectral {
-        tracing::warn!(
-            "[measure] {name}: spectral measures (thd, sinad, sfdr, enob, snr) are not built yet; it is left out"
-        );
-        if campaign.specs.iter().any(|s| &s.measure == name) {
-            tracing::warn!("[spec] {name}: left out of the yield (its measure is not computed)");
-        }
-    }
     let sim = adapter(&campaign.simulator).map_err(|e| Fail::wrap(Kind::Usage, e))?;
     let store = cache_zstd::DiskStore::open(a.cache.as_deref()).context("cannot open the cache")?;
 
