@@ -6,6 +6,8 @@
 //! - [`waveform`]: the data model (plots, variables, columns, steps);
 //! - [`raw_stream`]: the streaming RAW reader and writer for every dialect;
 //! - [`cache_zstd`]: the compressed, content-addressed result cache;
+//! - `store_hdf5` and [`hdf5`] (feature `hdf5`, on by default): RAW files
+//!   and campaigns as HDF5 that xarray and h5py open (`docs/hdf5.md`);
 //! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them;
 //! - [`campaign`]: campaign files (sweeps, corners, temperatures, Monte Carlo,
 //!   measures, specs) read, checked and expanded into jobs.
@@ -24,10 +26,14 @@
 //! ```
 
 pub use cache_zstd;
+#[cfg(feature = "hdf5")]
+pub use store_hdf5;
 pub use raw_stream;
 pub use waveform;
 
 pub mod campaign;
+#[cfg(feature = "hdf5")]
+pub mod hdf5;
 pub mod measure;
 pub mod run;
 pub mod sim;

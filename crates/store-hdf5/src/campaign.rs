@@ -528,7 +528,7 @@ fn run_vars(cx: &Ctx, g: &Group, info: &CampaignInfo, names: &mut Names, root: b
         }
     }
     let line = coords.join(" ");
-    cx.attr(g, "run_coordinates", &line)?;
+    cx.attr(g, "coordinates", &line)?;
     Ok(())
 }
 

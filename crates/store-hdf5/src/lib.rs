@@ -59,6 +59,9 @@ pub use error::{Hdf5Error, Result};
 pub use h5::{zstd_available, Cx32, Cx64, ZSTD_FILTER_ID};
 pub use raw::export_raw;
 
+/// The HDF5 bindings this crate writes with (hdf5-metno), for readers and tests.
+pub use hdf5;
+
 /// The version of the file layout, written as the root attribute
 /// `spicelab_hdf5_version`. It changes when a reader would have to change.
 pub const FORMAT_VERSION: i32 = 1;
