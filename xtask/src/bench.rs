@@ -69,6 +69,10 @@ pub struct BenchArgs {
     /// Exit with status 1 when a goal is missed.
     #[arg(long)]
     pub check: bool,
+    /// Size of the ngspice binary converted to HDF5 by the `hdf5` part
+    /// [default: 512MiB; 64MiB with --quick].
+    #[arg(long, value_name = "SIZE", value_parser = util::parse_size)]
+    pub hdf5_size: Option<u64>,
     /// Directory of the generated big files [default: TARGET_DIR/fixtures].
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
@@ -91,10 +95,12 @@ pub enum Part {
     Campaign,
     /// `spicelab run` cold, warm and after a one-value edit.
     Incremental,
+    /// `spicelab export BIG.raw -o BIG.h5` against h5py with the same filters (bench_hdf5.rs).
+    Hdf5,
 }
 
 impl Part {
-    const ALL: [Part; 7] = [
+    const ALL: [Part; 8] = [
         Part::Ngspice,
         Part::NgspiceAscii,
         Part::Ltspice,
@@ -102,6 +108,7 @@ impl Part {
         Part::Cache,
         Part::Campaign,
         Part::Incremental,
+        Part::Hdf5,
     ];
 
     /// The name of `--only`.
@@ -114,6 +121,7 @@ impl Part {
             Part::Cache => "cache",
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
+            Part::Hdf5 => "hdf5",
         }
     }
 
@@ -127,6 +135,7 @@ impl Part {
             Part::Cache => "cache",
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
+            Part::Hdf5 => "hdf5",
         }
     }
 }
@@ -334,7 +343,7 @@ fn spec_for(part: Part, file: BigFile) -> Option<Spec> {
                 ..Goals::default()
             },
         ),
-        Part::Cache | Part::Campaign | Part::Incremental => return None,
+        Part::Cache | Part::Campaign | Part::Incremental | Part::Hdf5 => return None,
         Part::Ltspice | Part::LtspiceFastaccess => (
             format!(
                 "{} LTspice {}",
@@ -1189,7 +1198,12 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let stats_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|&p| !matches!(p, Part::Cache | Part::Campaign | Part::Incremental))
+        .filter(|&p| {
+            !matches!(
+                p,
+                Part::Cache | Part::Campaign | Part::Incremental | Part::Hdf5
+            )
+        })
         .collect();
     let spicelab = if stats_parts.is_empty() {
         Err("no stats rows selected".to_string())
@@ -1238,7 +1252,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             Part::LtspiceFastaccess => {
                 fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::FastAccess)?
             }
-            Part::Cache | Part::Campaign | Part::Incremental => continue,
+            Part::Cache | Part::Campaign | Part::Incremental | Part::Hdf5 => continue,
         };
         specs.extend(spec_for(part, file));
     }
@@ -1319,7 +1333,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let run_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|p| matches!(p, Part::Campaign | Part::Incremental))
+        .filter(|p| matches!(p, Part::Campaign | Part::Incremental | Part::Hdf5))
         .collect();
     if !run_parts.is_empty() {
         let mut run_json = serde_json::Map::new();
@@ -1329,6 +1343,15 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
                 for part in run_parts {
                     let r = match part {
                         Part::Campaign => crate::bench_run::campaign(ws, &bin, args.runs.min(2)),
+                        Part::Hdf5 => crate::bench_hdf5::run(
+                            ws,
+                            &bin,
+                            &fixture_dir,
+                            args.hdf5_size
+                                .unwrap_or(if args.quick { 64 << 20 } else { 512 << 20 }),
+                            &args.python,
+                            args.runs.min(2),
+                        ),
                         _ => crate::bench_run::incremental(ws, &bin),
                     };
                     match r {

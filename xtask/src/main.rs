@@ -9,6 +9,7 @@
 
 mod bench;
 mod bench_cache;
+mod bench_hdf5;
 mod bench_run;
 mod demo;
 mod fixtures;

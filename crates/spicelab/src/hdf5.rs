@@ -6,9 +6,9 @@ use crate::run::RunReport;
 use cache_zstd::DiskStore;
 use std::path::Path;
 use store_hdf5::{
-    CampaignInfo, CampaignRun, ExportReport, Hdf5Error, Options, RunPlot, RunSource, SourceFailure,
+    BlockSink, CampaignInfo, CampaignRun, ExportReport, Hdf5Error, Options, RunPlot, RunSource,
+    SourceFailure,
 };
-use waveform::Column;
 
 /// Reads each run's result from the cache, by the job's key.
 struct CacheSource<'a> {
@@ -35,11 +35,7 @@ impl RunSource for CacheSource<'_> {
         r.map_err(|e| format!("cache entry {key}: {e}"))
     }
 
-    fn blocks(
-        &mut self,
-        run: usize,
-        sink: &mut dyn FnMut(usize, u64, &[Column]) -> Result<(), Hdf5Error>,
-    ) -> Result<(), SourceFailure> {
+    fn blocks(&mut self, run: usize, sink: &mut BlockSink<'_>) -> Result<(), SourceFailure> {
         let Some(key) = self.keys.get(run).filter(|k| !k.is_empty()) else {
             return Ok(());
         };

@@ -26,9 +26,9 @@
 //! ```
 
 pub use cache_zstd;
+pub use raw_stream;
 #[cfg(feature = "hdf5")]
 pub use store_hdf5;
-pub use raw_stream;
 pub use waveform;
 
 pub mod campaign;

@@ -46,7 +46,12 @@ fn check(py: &str, h5: &Path, expect: &Value) {
     let e = h5.with_extension("expect.json");
     fs::write(&e, serde_json::to_vec(expect).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hdf5_check.py");
-    let out = Command::new(py).arg(script).arg(h5).arg(&e).output().unwrap();
+    let out = Command::new(py)
+        .arg(script)
+        .arg(h5)
+        .arg(&e)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "python check of {} failed:\n{}\n{}",
@@ -97,10 +102,7 @@ fn plain_expect(raw: &Path, group: &str) -> Value {
     let h = &plot.header;
     let scale = &h.variables[0].name;
     let n = plot.len();
-    let scale_vals: Vec<f64> = plot.columns[0]
-        .to_f64()
-        .into_iter()
-        .collect();
+    let scale_vals: Vec<f64> = plot.columns[0].to_f64().into_iter().collect();
     let mut vars = Map::new();
     for v in &h.variables[1..] {
         let c = &plot.columns[v.index];
@@ -128,7 +130,11 @@ fn plain_transient_and_complex_ac_open_in_xarray_with_named_dimensions() {
         let raw = fixture(name);
         let h5 = dir.path().join(name.replace(".raw", ".h5"));
         let out = export(&raw, &h5);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // The Rust side reads it too.
         let f = spicelab::store_hdf5::hdf5::File::open(&h5).unwrap();
         let ds = f.dataset(&format!("{group}/{scale}")).unwrap();
@@ -153,7 +159,11 @@ fn stepped_ltspice_has_a_step_dimension_with_its_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let h5 = dir.path().join("step.h5");
     let out = export(&raw, &h5);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let f = RawFile::open(&raw).unwrap();
     let pr = f.plot(0).unwrap();
     let steps = pr.steps().unwrap();
@@ -167,7 +177,10 @@ fn stepped_ltspice_has_a_step_dimension_with_its_parameters() {
         let rows: Vec<Vec<Value>> = (0..steps.count())
             .map(|k| {
                 let r = steps.range(k).unwrap();
-                let mut row: Vec<Value> = v[r.start as usize..r.end as usize].iter().map(|&x| nan_null(x)).collect();
+                let mut row: Vec<Value> = v[r.start as usize..r.end as usize]
+                    .iter()
+                    .map(|&x| nan_null(x))
+                    .collect();
                 row.resize(width, Value::Null);
                 row
             })
@@ -287,7 +300,11 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
     let root = dir.path();
     fs::write(root.join("rc.cir"), RC).unwrap();
     fs::write(root.join("c.toml"), campaign_toml("out/rc.h5", None)).unwrap();
-    fs::write(root.join("r.toml"), campaign_toml("out/rc-resampled.h5", Some(101))).unwrap();
+    fs::write(
+        root.join("r.toml"),
+        campaign_toml("out/rc-resampled.h5", Some(101)),
+    )
+    .unwrap();
     let cache = root.join("cache");
     let mut outputs = Vec::new();
     for toml in ["c.toml", "r.toml"] {
@@ -299,7 +316,11 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
             .arg(&cache)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         outputs.push(v["output"].as_str().unwrap().to_string());
     }
@@ -317,7 +338,11 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
     let r1: Vec<f64> = f.dataset("r1").unwrap().read_raw().unwrap();
     let c1: Vec<f64> = f.dataset("c1").unwrap().read_raw().unwrap();
     for i in 0..8 {
-        assert_eq!(rs[i], if corner[i] == "fast" { 1.0 } else { 100.0 }, "run {i}");
+        assert_eq!(
+            rs[i],
+            if corner[i] == "fast" { 1.0 } else { 100.0 },
+            "run {i}"
+        );
         assert!(r1[i] == 1000.0 || r1[i] == 2000.0);
         assert!((95e-9..=105e-9).contains(&c1[i]), "c1 {}", c1[i]);
     }
@@ -345,31 +370,39 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
     for (a, b) in m.iter().zip(&t50) {
         assert!((a - b).abs() <= 1e-9 * b.abs() + 1e-15, "t50 {a} vs {b}");
     }
-    assert!(pass.contains(&0) && pass.contains(&1), "the spec splits the runs: {pass:?}");
+    assert!(
+        pass.contains(&0) && pass.contains(&1),
+        "the spec splits the runs: {pass:?}"
+    );
     let params = json!({"r1": r1, "rs": rs, "c1": c1, "corner": corner, "job_key": keys,
                         "status": vec!["ok"; 8]});
     let expect = json!({"root_attrs": {"spicelab_hdf5_version": 1, "kind": "campaign",
-                                       "simulator": "ngspice", "grid": "native"},
-        "groups": {
-            "/": {"dims": {"run": 8}, "coords": params,
-                  "vars": {"pass": {"dims": ["run"], "values": pass}}},
-            "tran": {"dims": {"run": 8, "point": width},
-                "coords": {"run": (0..8).collect::<Vec<_>>(), "time": time, "n_points": n_points,
-                           "r1": r1, "corner": corner, "c1": c1},
-                "attrs": {"grid": "native"},
-                "vars": {"v(out)": {"dims": ["run", "point"], "units": "V", "values": vout}}},
-            "measure": {"dims": {"run": 8},
-                "vars": {"t50": {"dims": ["run"], "values": t50},
-                         "t50_pass": {"dims": ["run"], "values": pass}}},
-        }});
+                                   "simulator": "ngspice", "grid": "native"},
+    "groups": {
+        "/": {"dims": {"run": 8}, "coords": params,
+              "vars": {"pass": {"dims": ["run"], "values": pass}}},
+        "tran": {"dims": {"run": 8, "point": width},
+            "coords": {"run": (0..8).collect::<Vec<_>>(), "time": time, "n_points": n_points,
+                       "r1": r1, "corner": corner, "c1": c1},
+            "attrs": {"grid": "native"},
+            "vars": {"v(out)": {"dims": ["run", "point"], "units": "V", "values": vout}}},
+        "measure": {"dims": {"run": 8},
+            "vars": {"t50": {"dims": ["run"], "values": t50},
+                     "t50_pass": {"dims": ["run"], "values": pass}}},
+    }});
     if let Some(py) = py {
         check(py, &native, &expect);
     }
 
     // Resampled: one `time` dimension of 101 points over the span all runs cover.
     let t0 = runs.iter().map(|r| r.0[0]).fold(f64::MIN, f64::max);
-    let t1 = runs.iter().map(|r| *r.0.last().unwrap()).fold(f64::MAX, f64::min);
-    let grid: Vec<f64> = (0..101).map(|j| t0 + (t1 - t0) * j as f64 / 100.0).collect();
+    let t1 = runs
+        .iter()
+        .map(|r| *r.0.last().unwrap())
+        .fold(f64::MAX, f64::min);
+    let grid: Vec<f64> = (0..101)
+        .map(|j| t0 + (t1 - t0) * j as f64 / 100.0)
+        .collect();
     let interp = |t: &[f64], v: &[f64], g: f64| -> f64 {
         let i = t.iter().position(|&x| x >= g).unwrap();
         if i == 0 || t[i] == g {
@@ -444,7 +477,12 @@ fn an_unwritable_target_is_a_clear_error_and_no_file() {
     fs::write(&not_dir, "x").unwrap();
     for target in [not_dir.join("x.h5"), dir.path().join("missing/dir/x.h5")] {
         let out = export(&fixture("ng39_rc_tran.raw"), &target);
-        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&target.display().to_string()), "{err}");
         assert!(err.contains("temporary file"), "{err}");
@@ -504,7 +542,10 @@ fn sigkill_mid_export_leaves_no_file_under_the_target_name() {
         if part.is_some_and(|p| p.metadata().map(|m| m.len() > 1 << 20).unwrap_or(false)) {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the export ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the export ended before it could be killed"
+        );
         assert!(t0.elapsed().as_secs() < 60);
         std::thread::sleep(std::time::Duration::from_millis(5));
     }

@@ -56,6 +56,9 @@ pub struct RunPlot {
     pub n_points: u64,
 }
 
+/// Receives the blocks of a run: `(plot, first point, one column per variable)`.
+pub type BlockSink<'a> = dyn FnMut(usize, u64, &[Column]) -> Result<()> + 'a;
+
 /// Where the campaign's waveforms come from (the result cache, in spicelab).
 pub trait RunSource {
     /// The plots of run `run`'s result; `Ok(None)` when it has none (a
@@ -64,12 +67,12 @@ pub trait RunSource {
 
     /// Hands every block of run `run`'s result to `sink` as
     /// `(plot, first point, one column per variable)`, plots in any order,
-    /// the points of each plot in order. A sink error is returned as is
-    /// (through `Err(Left)`), a source error as a message.
+    /// the points of each plot in order. A sink error comes back as
+    /// [`SourceFailure::Sink`], a source error as [`SourceFailure::Source`].
     fn blocks(
         &mut self,
         run: usize,
-        sink: &mut dyn FnMut(usize, u64, &[Column]) -> Result<()>,
+        sink: &mut BlockSink<'_>,
     ) -> std::result::Result<(), SourceFailure>;
 }
 

@@ -126,7 +126,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Dataset> {
         let object = format!("{}/{name}", g.name());
         let mut b = g.new_dataset_builder();
-        let empty = shape.iter().any(|&n| n == 0);
+        let empty = shape.contains(&0);
         if !empty {
             let chunk: Vec<usize> = chunk
                 .iter()

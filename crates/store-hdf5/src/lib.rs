@@ -54,7 +54,9 @@ mod error;
 mod h5;
 mod raw;
 
-pub use campaign::{write_campaign, CampaignInfo, CampaignRun, RunPlot, RunSource, SourceFailure};
+pub use campaign::{
+    write_campaign, BlockSink, CampaignInfo, CampaignRun, RunPlot, RunSource, SourceFailure,
+};
 pub use error::{Hdf5Error, Result};
 pub use h5::{zstd_available, Cx32, Cx64, ZSTD_FILTER_ID};
 pub use raw::export_raw;

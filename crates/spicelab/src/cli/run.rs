@@ -169,8 +169,12 @@ fn write_hdf5(
         return Ok(None);
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Fail::new(Kind::Output, format!("{}: cannot create its directory: {e}", path.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Fail::new(
+                Kind::Output,
+                format!("{}: cannot create its directory: {e}", path.display()),
+            )
+        })?;
     }
     let t0 = std::time::Instant::now();
     let opts = store_hdf5::Options::default();
