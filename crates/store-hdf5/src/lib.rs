@@ -173,3 +173,48 @@ impl Default for ExportReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_names_parse() {
+        assert_eq!("deflate".parse(), Ok(Compression::Deflate(1)));
+        assert_eq!("gzip-6".parse(), Ok(Compression::Deflate(6)));
+        assert_eq!("zstd".parse(), Ok(Compression::Zstd(3)));
+        assert_eq!("zstd-19".parse(), Ok(Compression::Zstd(19)));
+        assert_eq!("none".parse(), Ok(Compression::None));
+        assert!("deflate-10".parse::<Compression>().is_err());
+        assert!("lz4".parse::<Compression>().is_err());
+        assert_eq!(Compression::Deflate(4).to_string(), "deflate-4");
+    }
+
+    #[test]
+    fn names_escape_slashes_and_number_repeats() {
+        let mut n = h5::Names::default();
+        n.reserve("time");
+        assert_eq!(n.take("v(a)/b"), "v(a)%2Fb");
+        assert_eq!(n.take("50%"), "50%25");
+        assert_eq!(n.take("time"), "time_1");
+        assert_eq!(n.take("x"), "x");
+        assert_eq!(n.take("x"), "x_1");
+    }
+
+    #[test]
+    fn zstd_falls_back_to_deflate_and_says_so_when_the_plugin_is_missing() {
+        let opts = Options {
+            compression: Compression::Zstd(3),
+            ..Options::default()
+        };
+        let path = std::path::Path::new("x.h5");
+        let (cx, note) = h5::Ctx::new(path, &opts);
+        if zstd_available() {
+            assert_eq!(cx.compression, Compression::Zstd(3));
+            assert!(note.is_none());
+        } else {
+            assert_eq!(cx.compression, Compression::Deflate(1));
+            assert!(note.is_some_and(|n| n.contains("plugin")));
+        }
+    }
+}
