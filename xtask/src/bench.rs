@@ -70,6 +70,10 @@ pub struct BenchArgs {
     /// Exit with status 1 when a goal is missed.
     #[arg(long)]
     pub check: bool,
+    /// Size of the ngspice binary converted to HDF5 by the `hdf5` part
+    /// [default: 512MiB; 64MiB with --quick].
+    #[arg(long, value_name = "SIZE", value_parser = util::parse_size)]
+    pub hdf5_size: Option<u64>,
     /// Directory of the generated big files [default: TARGET_DIR/fixtures].
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
@@ -94,10 +98,12 @@ pub enum Part {
     Incremental,
     /// Real FFTs of 2^20 and 64 x 2^20 points: fft-gpu vs realfft direct and numpy (GPU when present).
     Fft,
+    /// `spicelab export BIG.raw -o BIG.h5` against h5py with the same filters (bench_hdf5.rs).
+    Hdf5,
 }
 
 impl Part {
-    const ALL: [Part; 8] = [
+    const ALL: [Part; 9] = [
         Part::Ngspice,
         Part::NgspiceAscii,
         Part::Ltspice,
@@ -106,6 +112,7 @@ impl Part {
         Part::Campaign,
         Part::Incremental,
         Part::Fft,
+        Part::Hdf5,
     ];
 
     /// The name of `--only`.
@@ -119,6 +126,7 @@ impl Part {
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
             Part::Fft => "fft",
+            Part::Hdf5 => "hdf5",
         }
     }
 
@@ -133,6 +141,7 @@ impl Part {
             Part::Campaign => "campaign",
             Part::Incremental => "incremental",
             Part::Fft => "fft",
+            Part::Hdf5 => "hdf5",
         }
     }
 }
@@ -340,7 +349,7 @@ fn spec_for(part: Part, file: BigFile) -> Option<Spec> {
                 ..Goals::default()
             },
         ),
-        Part::Cache | Part::Campaign | Part::Incremental | Part::Fft => return None,
+        Part::Cache | Part::Campaign | Part::Incremental | Part::Fft | Part::Hdf5 => return None,
         Part::Ltspice | Part::LtspiceFastaccess => (
             format!(
                 "{} LTspice {}",
@@ -1198,7 +1207,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
         .filter(|&p| {
             !matches!(
                 p,
-                Part::Cache | Part::Campaign | Part::Incremental | Part::Fft
+                Part::Cache | Part::Campaign | Part::Incremental | Part::Fft | Part::Hdf5
             )
         })
         .collect();
@@ -1249,7 +1258,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
             Part::LtspiceFastaccess => {
                 fixtures::ensure_big_ltspice(&fixture_dir, lt_size, LtLayout::FastAccess)?
             }
-            Part::Cache | Part::Campaign | Part::Incremental | Part::Fft => continue,
+            Part::Cache | Part::Campaign | Part::Incremental | Part::Fft | Part::Hdf5 => continue,
         };
         specs.extend(spec_for(part, file));
     }
@@ -1330,7 +1339,7 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
     let run_parts: Vec<Part> = parts
         .iter()
         .copied()
-        .filter(|p| matches!(p, Part::Campaign | Part::Incremental))
+        .filter(|p| matches!(p, Part::Campaign | Part::Incremental | Part::Hdf5))
         .collect();
     if !run_parts.is_empty() {
         let mut run_json = serde_json::Map::new();
@@ -1340,6 +1349,15 @@ pub fn run(ws: &Workspace, args: &BenchArgs) -> Result<ExitCode> {
                 for part in run_parts {
                     let r = match part {
                         Part::Campaign => crate::bench_run::campaign(ws, &bin, args.runs.min(2)),
+                        Part::Hdf5 => crate::bench_hdf5::run(
+                            ws,
+                            &bin,
+                            &fixture_dir,
+                            args.hdf5_size
+                                .unwrap_or(if args.quick { 64 << 20 } else { 512 << 20 }),
+                            &args.python,
+                            args.runs.min(2),
+                        ),
                         _ => crate::bench_run::incremental(ws, &bin),
                     };
                     match r {

@@ -10,6 +10,7 @@
 mod bench;
 mod bench_cache;
 mod bench_fft;
+mod bench_hdf5;
 mod bench_run;
 mod demo;
 mod fixtures;

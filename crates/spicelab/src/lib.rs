@@ -9,6 +9,8 @@
 //! - [`fft_gpu`]: resampling, windows, batched real FFTs (CPU, or GPU with
 //!   the `gpu` feature) and distortion metrics, as `spicelab fft` and the
 //!   spectral measures use them;
+//! - `store_hdf5` and [`hdf5`] (feature `hdf5`, on by default): RAW files
+//!   and campaigns as HDF5 that xarray and h5py open (`docs/hdf5.md`);
 //! - [`stats`]: streaming statistics of a RAW file, as `spicelab stats` prints them;
 //! - [`campaign`]: campaign files (sweeps, corners, temperatures, Monte Carlo,
 //!   measures, specs) read, checked and expanded into jobs.
@@ -29,10 +31,14 @@
 pub use cache_zstd;
 pub use fft_gpu;
 pub use raw_stream;
+#[cfg(feature = "hdf5")]
+pub use store_hdf5;
 pub use waveform;
 
 pub mod ac;
 pub mod campaign;
+#[cfg(feature = "hdf5")]
+pub mod hdf5;
 pub mod measure;
 pub mod run;
 pub mod select;

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Csv,
+    /// Every plot of the file as HDF5 (docs/hdf5.md); needs the `hdf5` feature.
+    Hdf5,
 }
 
 /// `--complex`.
@@ -49,15 +51,21 @@ pub struct ExportArgs {
     plot: usize,
     /// Only these vectors (repeatable): names, globs (`'v(*)'`) or lists (`v(out),v(in)`),
     /// ignoring case; the scale is always included when the plot has one.
+    /// CSV only: HDF5 holds every plot and vector.
     #[arg(long = "var", value_name = "NAME")]
     vars: Vec<String>,
     /// Complex vectors (AC, noise) as re/im, magnitude and phase, or dB and
     /// phase (degrees, unwrapped along frequency, again from each step's start).
     #[arg(long, value_enum, default_value_t = Complex::Reim)]
     complex: Complex,
-    /// Output format (taken from the extension of --output when not given: .csv or none is CSV).
+    /// Output format (taken from the extension of --output when not given: .csv or none is
+    /// CSV, .h5/.hdf5/.nc is HDF5).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// HDF5 compression: deflate-N (1..9), zstd-N (through the HDF5 filter plugin, deflate
+    /// when it is not installed) or none.
+    #[arg(long, value_name = "CODEC", default_value = "deflate-1")]
+    compression: String,
 }
 
 /// The format named by the output's extension (`.csv`, or no extension:
@@ -73,12 +81,13 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
         None if output::is_stdout(&a.output) => Format::Csv,
         None => match ext_of(&a.output).as_deref() {
             Some("csv") | None => Format::Csv,
+            Some("h5" | "hdf5" | "nc" | "he5") => Format::Hdf5,
             Some(ext) => {
                 return Err(Fail::new(
                     Kind::Usage,
                     format!(
-                        "cannot tell the format from '.{ext}' of {}: name it .csv or give --format csv \
-                         (HDF5 export comes with the hdf5 feature)",
+                        "cannot tell the format from '.{ext}' of {}: name it .csv or .h5, or give \
+                         --format csv|hdf5",
                         a.output.display()
                     ),
                 )
@@ -86,8 +95,10 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
             }
         },
     };
-    let Format::Csv = format;
     output::refuse_input_as_output(&a.output, &a.open.file)?;
+    if format == Format::Hdf5 {
+        return run_hdf5(a, progress_on);
+    }
     let raw = a.open.open()?;
     let plot = raw.plot(a.plot)?;
     let info = plot.info();
@@ -168,4 +179,49 @@ pub fn run(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
         );
     }
     Ok(0)
+}
+
+#[cfg(feature = "hdf5")]
+fn run_hdf5(a: &ExportArgs, progress_on: bool) -> anyhow::Result<i32> {
+    if output::is_stdout(&a.output) {
+        return Err(Fail::new(Kind::Usage, "HDF5 cannot go to stdout: give -o FILE.h5").into());
+    }
+    if !a.vars.is_empty() {
+        tracing::warn!("--var is for CSV: the HDF5 file holds every plot and vector");
+    }
+    let compression: store_hdf5::Compression = a
+        .compression
+        .parse()
+        .map_err(|e: String| Fail::new(Kind::Usage, format!("--compression: {e}")))?;
+    let opts = store_hdf5::Options {
+        compression,
+        ..store_hdf5::Options::default()
+    };
+    let raw = a.open.open()?;
+    let total: u64 = raw.plots().iter().map(|p| p.data_end - p.data_offset).sum();
+    let bar = progress::bytes_bar(total, progress_on, "export");
+    let t0 = std::time::Instant::now();
+    let report = store_hdf5::export_raw(&raw, &a.output, &opts, &mut |b| bar.set_position(b))
+        .map_err(|e| Fail::wrap(Kind::Output, e))?;
+    bar.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64().max(1e-9);
+    note!(
+        "wrote {} ({} plots, {} points, {}, {:.0} MB/s)",
+        a.output.display(),
+        report.plots.len(),
+        report.points,
+        report.compression,
+        report.bytes_in as f64 / secs / 1e6
+    );
+    Ok(0)
+}
+
+#[cfg(not(feature = "hdf5"))]
+fn run_hdf5(_a: &ExportArgs, _progress_on: bool) -> anyhow::Result<i32> {
+    Err(Fail::new(
+        Kind::Usage,
+        "this spicelab was built without HDF5 (the `hdf5` feature): export to CSV, or rebuild \
+         with the default features",
+    )
+    .into())
 }

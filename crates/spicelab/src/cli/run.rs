@@ -89,9 +89,10 @@ pub fn run(a: &RunArgs, show_progress: bool) -> anyhow::Result<i32> {
     campaign
         .check_netlist()
         .map_err(|e| Fail::wrap(Kind::Usage, e))?;
+    #[cfg(not(feature = "hdf5"))]
     if let Some(h) = &campaign.outputs.hdf5 {
         tracing::warn!(
-            "[outputs] hdf5 = {}: the HDF5 output is not built yet; results go to the cache only",
+            "[outputs] hdf5 = {}: this spicelab was built without the `hdf5` feature; results go to the cache only",
             h.display()
         );
     }
@@ -137,8 +138,12 @@ pub fn run(a: &RunArgs, show_progress: bool) -> anyhow::Result<i32> {
     if let Some(r) = &reporter {
         r.finish();
     }
+    let output = write_hdf5(&campaign, &report, &opts.store)?;
     if a.json {
         let mut v = summary_json(&report);
+        if let (Some(p), Value::Object(m)) = (&output, &mut v) {
+            m.insert("output".into(), json!(p));
+        }
         if let (Some(e), Value::Object(m)) = (explain_json, &mut v) {
             m.insert("explain".into(), e);
         }
@@ -148,6 +153,48 @@ pub fn run(a: &RunArgs, show_progress: bool) -> anyhow::Result<i32> {
     }
     let all_ok = report.ok == report.jobs;
     Ok(if all_ok { 0 } else { 1 })
+}
+
+/// Writes `[outputs] hdf5` when the campaign names one; returns its path.
+#[cfg(feature = "hdf5")]
+fn write_hdf5(
+    campaign: &Campaign,
+    report: &RunReport,
+    store: &cache_zstd::DiskStore,
+) -> anyhow::Result<Option<String>> {
+    let Some(path) = &campaign.outputs.hdf5 else {
+        return Ok(None);
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Fail::new(
+                Kind::Output,
+                format!("{}: cannot create its directory: {e}", path.display()),
+            )
+        })?;
+    }
+    let t0 = std::time::Instant::now();
+    let opts = store_hdf5::Options::default();
+    let r = spicelab::hdf5::write_campaign_file(campaign, report, store, path, &opts)
+        .map_err(|e| Fail::wrap(Kind::Output, e))?;
+    note!(
+        "wrote {} ({} runs, {} plot groups, {} points, {:.2} s)",
+        path.display(),
+        report.outcomes.len(),
+        r.plots.len(),
+        r.points,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(Some(path.display().to_string()))
+}
+
+#[cfg(not(feature = "hdf5"))]
+fn write_hdf5(
+    _campaign: &Campaign,
+    _report: &RunReport,
+    _store: &cache_zstd::DiskStore,
+) -> anyhow::Result<Option<String>> {
+    Ok(None)
 }
 
 fn dry_run(a: &RunArgs, campaign: &Campaign, planned: Option<&Plan>) -> anyhow::Result<i32> {
