@@ -330,17 +330,19 @@ pub fn campaign(ws: &Workspace, bin: &Path, runs: usize) -> Result<(String, Valu
             .map(|p| format!("{}\n", p.display()))
             .collect::<String>(),
     )?;
-    let (ts, _) = timed(
-        || {
-            s.run_cmd(
-                "tiny.toml",
-                &s.dir.join("cache-tiny"),
-                &["--force", "--jobs", "1"],
-            )
-        },
-        runs,
-    )?;
-    let (tx, _) = timed(|| xargs(&tlist, 1), runs)?;
+    // The difference of two totals of about 1.5 s: best of 7 each, taken
+    // in turns, so that a burst of other work hits both alike.
+    let (mut ts, mut tx) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..7 {
+        let cache = s.dir.join("cache-tiny");
+        let (a, _) = timed(
+            || s.run_cmd("tiny.toml", &cache, &["--force", "--jobs", "1"]),
+            1,
+        )?;
+        let (b, _) = timed(|| xargs(&tlist, 1), 1)?;
+        ts = ts.min(a);
+        tx = tx.min(b);
+    }
     let own = (ts - tx).max(0.0) / 64.0;
     let sim = tx / 64.0;
     rows.push(Row {
