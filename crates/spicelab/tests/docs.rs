@@ -25,6 +25,8 @@ fn words(line: &str) -> Vec<String> {
                 quote = Some(c);
                 any = true;
             }
+            // an unquoted `#` at the start of a word begins a comment
+            (None, '#') if cur.is_empty() && !any => break,
             (None, c) if c.is_whitespace() => {
                 if any || !cur.is_empty() {
                     out.push(std::mem::take(&mut cur));
@@ -126,6 +128,11 @@ fn words_split_like_a_shell() {
         ["stats", "a.raw", "--var", "v(out)"]
     );
     assert_eq!(words("x '' y"), ["x", "", "y"]);
+    assert_eq!(
+        words("export a.raw -o a.h5   # HDF5: 'x'"),
+        ["export", "a.raw", "-o", "a.h5"]
+    );
+    assert_eq!(words("a b#c"), ["a", "b#c"]);
     assert!(matches(&["a", "...", "d"], &["a", "b", "c", "d"]));
     assert!(!matches(&["a", "d"], &["a", "b", "d"]));
 }
