@@ -335,6 +335,17 @@ fn wire_err(key: &str, e: WireError) -> CacheError {
     }
 }
 
+/// What a block's bytes are turned into: `decode_block` or `shared_frame`
+/// (bytes, their offset, the plot's types, points, lossy, dictionary).
+type BlockFn<T> = fn(
+    &[u8],
+    u64,
+    &[waveform::ValueType],
+    usize,
+    bool,
+    Option<&Dictionary>,
+) -> std::result::Result<T, WireError>;
+
 impl<S: EntrySource> EntryReader<S> {
     fn io(&self, e: std::io::Error) -> CacheError {
         let path = match self.src.path() {
@@ -599,28 +610,40 @@ impl<S: EntrySource> EntryReader<S> {
                 codecs,
             }));
         }
-        let Some((pi, points, offset, len)) = self.read_next_block()? else {
+        let Some((pi, start, d)) = self.next_parsed(decode_block)? else {
             return Ok(None);
         };
-        let bytes = self.block_bytes(offset, len);
-        let p = &self.meta.plots[pi];
-        let d = decode_block(
-            bytes,
-            offset,
-            &p.types,
-            points as usize,
-            self.meta.precision.is_some(),
-            self.dict.as_ref(),
-        )
-        .map_err(|e| wire_err(&self.key, e))?;
-        let start = self.starts[pi];
-        self.advance(pi, points, len);
         Ok(Some(Block {
             plot: pi,
             start,
             columns: d.columns,
             codecs: d.codecs,
         }))
+    }
+
+    /// Reads the next block (checked against its tag), runs `f` on its
+    /// bytes (`decode_block` or `shared_frame`) and moves past it: the
+    /// plot, the block's first point and what `f` made; `None` after the
+    /// last block.
+    fn next_parsed<T>(&mut self, f: BlockFn<T>) -> Result<Option<(usize, u64, T)>> {
+        let Some((pi, points, offset, len)) = self.read_next_block()? else {
+            return Ok(None);
+        };
+        let bytes = self.block_bytes(offset, len);
+        let types = &self.meta.plots[pi].types;
+        let lossy = self.meta.precision.is_some();
+        let made = f(
+            bytes,
+            offset,
+            types,
+            points as usize,
+            lossy,
+            self.dict.as_ref(),
+        )
+        .map_err(|e| wire_err(&self.key, e))?;
+        let start = self.starts[pi];
+        self.advance(pi, points, len);
+        Ok(Some((pi, start, made)))
     }
 
     /// The bytes the next block's shared zstd frame decodes to (empty when
@@ -631,22 +654,7 @@ impl<S: EntrySource> EntryReader<S> {
         if self.v3.is_some() {
             return Ok(None);
         }
-        let Some((pi, points, offset, len)) = self.read_next_block()? else {
-            return Ok(None);
-        };
-        let bytes = self.block_bytes(offset, len);
-        let p = &self.meta.plots[pi];
-        let shared = shared_frame(
-            bytes,
-            offset,
-            &p.types,
-            points as usize,
-            self.meta.precision.is_some(),
-            self.dict.as_ref(),
-        )
-        .map_err(|e| wire_err(&self.key, e))?;
-        self.advance(pi, points, len);
-        Ok(Some(shared))
+        Ok(self.next_parsed(shared_frame)?.map(|(_, _, shared)| shared))
     }
 
     /// Reads the next block (into the reader's buffer unless the source is

@@ -175,7 +175,7 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<i32> {
             .collect();
         outln!(
             "{}",
-            json!({"a": a.a, "b": b_name(a), "rtol": a.rtol, "atol": a.atol,
+            json!({"a": a.a, "b": a.b, "rtol": a.rtol, "atol": a.atol,
                    "pass": all_pass, "plots": v})
         )?;
     } else {
@@ -233,10 +233,6 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<i32> {
         )?;
     }
     Ok(if all_pass { 0 } else { 1 })
-}
-
-fn b_name(a: &DiffArgs) -> &PathBuf {
-    &a.b
 }
 
 type PlotDiff = (Vec<VecDiff>, Vec<String>, Vec<String>, bool);
