@@ -524,22 +524,34 @@ fn write_raw(
 
 /// One plot of a cached result as CSV, as `export` writes it.
 fn write_csv(w: &mut Sink, p: &waveform::Plot) -> anyhow::Result<()> {
-    let stepped = p.steps.count() > 1;
-    let names = super::csv::column_names(
+    let step_cols = super::csv::StepColumns::of(&p.steps);
+    let mut names = super::csv::column_names(
         p.header
             .variables
             .iter()
             .zip(&p.columns)
             .map(|(v, c)| (v.name.clone(), c.is_complex())),
-        stepped,
+        false,
     );
+    if let Some(sc) = &step_cols {
+        let mut all = sc.names(&names);
+        all.append(&mut names);
+        names = all;
+    }
     w.write_all(super::csv::header_line(&names).as_bytes())?;
     let vars: Vec<usize> = (0..p.columns.len()).collect();
     let mut line = String::new();
+    let mut prefix = (usize::MAX, String::new());
     for i in 0..p.len() {
         line.clear();
-        let step = stepped.then(|| p.steps.step_of(i as u64));
-        super::csv::push_row(&mut line, &p.columns, &vars, i, step);
+        if let Some(sc) = &step_cols {
+            let k = p.steps.step_of(i as u64);
+            if prefix.0 != k {
+                prefix = (k, sc.prefix(&p.steps, k));
+            }
+            line.push_str(&prefix.1);
+        }
+        super::csv::push_row(&mut line, &p.columns, &vars, i, None);
         w.write_all(line.as_bytes())?;
     }
     Ok(())

@@ -51,6 +51,63 @@ pub fn column_names_as(
     out
 }
 
+/// The first columns of a stepped plot: `step`, then one column per step
+/// parameter (the names of the `.log`'s `.step` lines, or QSPICE's stepped
+/// parameter), each step's values beside its number.
+#[derive(Debug, Clone, Default)]
+pub struct StepColumns {
+    /// The parameter names, as the steps give them.
+    params: Vec<String>,
+}
+
+impl StepColumns {
+    /// The step columns of `steps`; `None` when the plot is not stepped.
+    pub fn of(steps: &waveform::Steps) -> Option<StepColumns> {
+        if steps.count() <= 1 {
+            return None;
+        }
+        let mut params: Vec<String> = Vec::new();
+        for (name, _) in steps.params.iter().flatten() {
+            if !params.iter().any(|p| p.eq_ignore_ascii_case(name)) {
+                params.push(name.clone());
+            }
+        }
+        Some(StepColumns { params })
+    }
+
+    /// The column names: `step` and the parameters. A parameter whose name
+    /// is also one of `others` (a vector) is written `param(NAME)`.
+    pub fn names(&self, others: &[String]) -> Vec<String> {
+        let mut out = vec!["step".to_string()];
+        for p in &self.params {
+            let clash =
+                p.eq_ignore_ascii_case("step") || others.iter().any(|o| o.eq_ignore_ascii_case(p));
+            out.push(if clash {
+                format!("param({p})")
+            } else {
+                p.clone()
+            });
+        }
+        out
+    }
+
+    /// The text that starts every row of step `k`: its number and its
+    /// parameters' values (shortest exact text; empty where the step lacks
+    /// one), each followed by a comma.
+    pub fn prefix(&self, steps: &waveform::Steps, k: usize) -> String {
+        let mut out = format!("{k},");
+        let values = steps.params.get(k);
+        for p in &self.params {
+            let v = values.and_then(|v| v.iter().find(|(n, _)| n.eq_ignore_ascii_case(p)));
+            if let Some((_, x)) = v {
+                fmt_f64(*x, &mut out);
+            }
+            out.push(',');
+        }
+        out
+    }
+}
+
 /// The header row (with its line end).
 pub fn header_line(names: &[String]) -> String {
     let mut line = names.iter().map(|n| field(n)).collect::<Vec<_>>().join(",");
