@@ -240,13 +240,13 @@ fn export_csv_of_a_stepped_file_has_a_step_column() {
     let o = run(&["export", s(&f), "-o", s(&out), "--var", "V(out)"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (head, rows) = read_csv(&out);
-    assert_eq!(head, ["step", "time", "V(out)"]);
+    assert_eq!(head, ["step", "vin", "r1", "time", "V(out)"]);
     assert_eq!(rows.len(), 120);
     assert_eq!(rows[44][0], "0");
     assert_eq!(rows[45][0], "1");
     assert_eq!(rows[119][0], "3");
     // LTspice's f32 values print as the shortest f32 text
-    let v: f32 = rows[60][2].parse().unwrap_or(f32::NAN);
+    let v: f32 = rows[60][4].parse().unwrap_or(f32::NAN);
     assert_eq!(f64::from(v), 5.819368839263916);
 }
 
