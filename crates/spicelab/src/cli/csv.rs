@@ -191,4 +191,27 @@ mod tests {
             "step,time,\"re(v(a,b))\",\"im(v(a,b))\"\n"
         );
     }
+
+    #[test]
+    fn step_columns_name_parameters_and_fill_each_step() {
+        assert!(StepColumns::of(&waveform::Steps::single(5)).is_none());
+        let steps = waveform::Steps {
+            starts: vec![0, 2, 4],
+            total: 6,
+            params: vec![
+                vec![("r1".into(), 1000.0), ("vin".into(), 0.1)],
+                vec![("r1".into(), 1e4), ("vin".into(), 1.0)],
+                vec![("r1".into(), 1e5)],
+            ],
+        };
+        let sc = StepColumns::of(&steps).unwrap();
+        assert_eq!(
+            sc.names(&["time".into(), "VIN".into()]),
+            ["step", "r1", "param(vin)"]
+        );
+        assert_eq!(sc.prefix(&steps, 0), "0,1000.0,0.1,");
+        assert_eq!(sc.prefix(&steps, 1), "1,10000.0,1.0,");
+        // a step without a parameter leaves its field empty
+        assert_eq!(sc.prefix(&steps, 2), "2,100000.0,,");
+    }
 }
