@@ -356,6 +356,11 @@ fn bad_selections_say_what_there_is() {
     let e = err(&["--plot", "0", "--plot", "7"]);
     assert!(e.contains('7'), "{e}");
     assert!(!dir.path().join("x.plot0.csv").exists());
+    // HDF5 holds every point: a step or window selection is refused there
+    let h5 = dir.path().join("x.h5");
+    let o = run(&["export", s(&f), "-o", s(&h5), "--step", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!h5.exists());
     let op = fixture("ng39_bjt_op.raw");
     let o = run(&["export", s(&op), "-o", "-", "--from", "1"]);
     assert_eq!(o.status.code(), Some(2));
