@@ -1,4 +1,4 @@
-//! `spicelab info`, `stats`, `export` and `diff` on `.raw.gz` and `.raw.zst`
+//! `spicelab info`, `stats`, `export`, `convert` and `diff` on `.raw.gz` and `.raw.zst`
 //! files compressed in the test from real ngspice fixtures and LTspice corpus
 //! files: the output is the one of the uncompressed file.
 
@@ -80,6 +80,15 @@ fn check_same(plain: &Path, dir: &Path) {
         let (a, b) = (std::fs::read(&ea).unwrap(), std::fs::read(&eb).unwrap());
         assert!(a.len() > 100);
         assert_eq!(a, b, "export {}", packed.display());
+        // convert: the same output file as from the plain one
+        for format in ["ngspice-binary", "ltspice-fastaccess"] {
+            let (ca, cb) = (dir.join("plain.out.raw"), dir.join("packed.out.raw"));
+            ok_stdout(&["convert", s(plain), "-o", s(&ca), "--format", format]);
+            ok_stdout(&["convert", s(&packed), "-o", s(&cb), "--format", format]);
+            let (a, b) = (std::fs::read(&ca).unwrap(), std::fs::read(&cb).unwrap());
+            assert!(a.len() > 100);
+            assert_eq!(a, b, "convert {} --format {format}", packed.display());
+        }
         // diff of the file against itself compressed: no difference
         let out = run(&["diff", s(plain), s(&packed)]);
         assert!(
@@ -93,7 +102,7 @@ fn check_same(plain: &Path, dir: &Path) {
 }
 
 #[test]
-fn ngspice_fixtures_compressed_give_the_same_info_stats_export_diff() {
+fn ngspice_fixtures_compressed_give_the_same_info_stats_export_convert_diff() {
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "ng39_rc_tran.raw",
@@ -105,7 +114,7 @@ fn ngspice_fixtures_compressed_give_the_same_info_stats_export_diff() {
 }
 
 #[test]
-fn ltspice_corpus_file_compressed_gives_the_same_info_stats_export_diff() {
+fn ltspice_corpus_file_compressed_gives_the_same_info_stats_export_convert_diff() {
     let Some(c) = require::corpus_dir(env!("CARGO_MANIFEST_DIR")) else {
         return;
     };
