@@ -255,3 +255,39 @@ impl Source for StreamSource {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// 10 MiB of bytes that say where they are, zstd-compressed: reads
+    /// forward, within the kept tail and behind it give the right bytes, and
+    /// only a read behind the tail decodes again.
+    #[test]
+    fn reads_forward_within_the_tail_and_behind_it() {
+        let plain: Vec<u8> = (0..10u32 << 20).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.raw.zst");
+        std::fs::write(&p, zstd::stream::encode_all(&plain[..], 1).unwrap()).unwrap();
+        assert_eq!(Compression::of_file(&p).unwrap(), Some(Compression::Zstd));
+        let s = StreamSource::open(&p, Compression::Zstd).unwrap();
+        assert_eq!(s.len(), plain.len() as u64);
+        assert_eq!(s.sequential(), Some("zstd"));
+        let check = |off: usize, n: usize| {
+            let mut b = vec![0u8; n];
+            s.read_exact_at(&mut b, off as u64).unwrap();
+            assert_eq!(b, plain[off..off + n], "at {off}");
+        };
+        check(100, 1000);
+        check(0, 50); // behind the request, still in the tail
+        assert_eq!(s.restarts(), 0);
+        check(9 << 20, 4096); // far ahead: the start is dropped
+        check((9 << 20) - (1 << 20), 10); // 1 MiB back: kept
+        assert_eq!(s.restarts(), 0);
+        check(1 << 20, 10); // 8 MiB back: decoded again
+        assert_eq!(s.restarts(), 1);
+        let mut b = [0u8; 2];
+        assert!(s.read_exact_at(&mut b, plain.len() as u64 - 1).is_err());
+    }
+}
