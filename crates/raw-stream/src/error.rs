@@ -27,6 +27,34 @@ pub enum RawError {
         /// What it is, in words ("a FIFO (named pipe)", "a character device", ...).
         what: &'static str,
     },
+    /// A compressed file whose stream cannot be decoded (cut short, corrupt).
+    #[error("{path}: {format} stream: cannot be decompressed (after {offset} decoded bytes): {source}", path = .path.display())]
+    Compressed {
+        /// The file.
+        path: PathBuf,
+        /// "gzip" or "zstd".
+        format: &'static str,
+        /// Decoded bytes before the failure.
+        offset: u64,
+        /// The decoder's words.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A compressed file holding a plot that can only be read by position
+    /// (variable-major `fastaccess` data): decompress the file first.
+    #[error("{path}: plot {plot}: {what} needs random access, which a {format}-compressed file does not give: decompress it first ({hint})", path = .path.display())]
+    NeedsRandomAccess {
+        /// The file.
+        path: PathBuf,
+        /// Plot index (0-based).
+        plot: usize,
+        /// "gzip" or "zstd".
+        format: &'static str,
+        /// What needs it, in words.
+        what: String,
+        /// The command that decompresses it.
+        hint: &'static str,
+    },
     /// A plot header that cannot be understood.
     #[error("{path}: plot {plot}, byte {offset}: {message}", path = .path.display())]
     Header {

@@ -4,7 +4,9 @@
 //! and ASCII, real and complex, several plots per file, `double`,
 //! `fastaccess` and `stepped` layouts, files cut short and files with text
 //! after the data. Data are read through a bounded window, a chunk of points
-//! at a time, so memory does not grow with the file.
+//! at a time, so memory does not grow with the file. Files compressed with
+//! gzip or zstd (`.raw.gz`, `.raw.zst`, found by their magic bytes) are
+//! read with streaming decompression, in file order only (see [`stream`]).
 //!
 //! ```
 //! use raw_stream::{RawFile, RawFormat, write_file};
@@ -53,6 +55,7 @@ mod open;
 mod plot;
 pub mod source;
 mod steps;
+pub mod stream;
 mod writer;
 
 pub use chunks::{Chunk, Chunks, Columns, Rows};
@@ -64,6 +67,7 @@ pub use open::{
 };
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;
+pub use stream::Compression;
 pub use writer::{
     stored_types, write_file, write_plot, ColumnWriter, PlotWriter, RawFormat,
     NGSPICE_LAYOUT_COMMAND, STREAM_NAME,

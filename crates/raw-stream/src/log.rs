@@ -9,10 +9,15 @@ use waveform::units::parse_spice_number;
 
 /// Reads `<file>.log` beside a RAW (or `.qraw`) file and returns the
 /// parameters of each `.step` line, or `None` when there is no log or it
-/// lists no step. Only its first 16 MiB are read.
+/// lists no step. Only its first 16 MiB are read. For a compressed file
+/// (`x.raw.zst`, `x.raw.gz`) the log is `x.log`.
 pub fn step_params(raw_path: &Path) -> Option<Vec<Vec<(String, f64)>>> {
     use std::io::Read;
-    let log = raw_path.with_extension("log");
+    let base = match raw_path.extension().and_then(|e| e.to_str()) {
+        Some("gz" | "zst" | "zstd") => raw_path.with_extension(""),
+        _ => raw_path.to_path_buf(),
+    };
+    let log = base.with_extension("log");
     let mut bytes = Vec::new();
     // Only a regular file: opening a FIFO would block until something writes to it.
     if let Some(what) = crate::source::not_regular(&std::fs::metadata(&log).ok()?) {

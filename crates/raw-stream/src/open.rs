@@ -6,6 +6,7 @@ use crate::error::{RawError, Warning};
 use crate::header::{self, exposed_type, HeaderProblem, Layout, ParsedHeader, MAX_HEADER_BYTES};
 use crate::plot::PlotRef;
 use crate::source::{BytesSource, FileSource, OpenError, Source};
+use crate::stream::{Compression, StreamSource};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use waveform::stats::StoredReal;
@@ -218,7 +219,28 @@ impl RawFile {
                 what,
             },
         })?;
-        RawFile::from_source(path, Box::new(source), true, options)
+        let compression = Compression::of_file(&path).map_err(|e| RawError::io(&path, e))?;
+        let Some(format) = compression else {
+            return RawFile::from_source(path, Box::new(source), true, options);
+        };
+        drop(source);
+        let stream = StreamSource::open(&path, format).map_err(|e| RawError::Compressed {
+            path: path.clone(),
+            format: format.name(),
+            offset: e.offset,
+            source: e.source,
+        })?;
+        let raw = RawFile::from_source(path.clone(), Box::new(stream), true, options)?;
+        if let Some(p) = raw.plots().iter().find(|p| p.layout.column_major) {
+            return Err(RawError::NeedsRandomAccess {
+                path,
+                plot: p.index,
+                format: format.name(),
+                what: "variable-major ('fastaccess') data".into(),
+                hint: format.decompress_hint(),
+            });
+        }
+        Ok(raw)
     }
 
     /// Opens RAW bytes held in memory. `name` stands for the file in errors
@@ -286,6 +308,13 @@ impl RawFile {
     /// [`OpenOptions::dialect`] was set.
     pub fn dialect_reason(&self) -> &str {
         &self.inner.dialect_reason
+    }
+
+    /// `Some("gzip")` or `Some("zstd")` when the file is compressed and read
+    /// with streaming decompression: read it in file order, from one thread
+    /// (a read behind the last few MiB decodes the stream again from its start).
+    pub fn compression(&self) -> Option<&'static str> {
+        self.inner.source.sequential()
     }
 
     /// True when the headers are UTF-16LE text.

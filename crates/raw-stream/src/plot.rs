@@ -120,11 +120,16 @@ impl PlotRef {
     /// [`PlotRef::chunks_in`] or [`ChunkOptions::range`]. Binary plots split
     /// evenly; ASCII plots split at the checkpoints found when the file was
     /// opened, so that each range starts parsing at its first point. The
-    /// ranges cover every complete point exactly once, in order.
+    /// ranges cover every complete point exactly once, in order. A
+    /// compressed file ([`crate::RawFile::compression`]) is read forward
+    /// only, so it gets one range.
     pub fn partitions(&self, parts: usize) -> Vec<Range<u64>> {
         let info = self.info();
         let points = info.complete_points;
-        let parts = parts.max(1) as u64;
+        let parts = match self.file.compression() {
+            Some(_) => 1,
+            None => parts.max(1) as u64,
+        };
         if points == 0 {
             return std::iter::once(0..0).collect();
         }

@@ -22,6 +22,13 @@ pub trait Source: Send + Sync + fmt::Debug {
 
     /// Fills `buf` with the bytes at `offset`, or fails (`UnexpectedEof` past the end).
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+
+    /// `Some(format)` when the bytes can only be read forward cheaply (a
+    /// compressed stream, see [`crate::stream::StreamSource`]): readers
+    /// should then read in file order, from one thread.
+    fn sequential(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A regular file, read with positioned reads (`pread` on Unix, `seek_read`

@@ -225,6 +225,8 @@ pub fn file_stats(
                 .min(8)
         };
         let threads = match info.encoding {
+            // a compressed file is decoded forward only: one reader, in order
+            _ if raw.compression().is_some() => 1,
             waveform::Encoding::Binary if points >= 1 << 16 => cores,
             waveform::Encoding::Ascii if span >= 8 << 20 => cores,
             _ => 1,

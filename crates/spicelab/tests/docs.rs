@@ -4,7 +4,8 @@
 //! in a scratch directory where `fixtures/` is the repository's; its stdout
 //! must be the lines that follow it (a line `...` stands for any number of
 //! lines). A block with a pipe, or naming a file that is not there (a
-//! `sweep.raw` of the reader's own), is shown but not run.
+//! `sweep.raw` of the reader's own), is shown but not run. `rc.raw.gz` and
+//! `rc.raw.zst` are made here from `fixtures/ng39_rc_tran.raw`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -58,6 +59,16 @@ fn the_examples_of_cli_md_print_what_the_page_shows() {
     let page = std::fs::read_to_string(root.join("docs/cli.md")).unwrap();
     let scratch = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(root.join("fixtures"), scratch.path().join("fixtures")).unwrap();
+    // the compressed files of the page: fixtures/ng39_rc_tran.raw as gzip and zstd
+    {
+        use std::io::Write;
+        let plain = std::fs::read(root.join("fixtures/ng39_rc_tran.raw")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&plain).unwrap();
+        std::fs::write(scratch.path().join("rc.raw.gz"), gz.finish().unwrap()).unwrap();
+        let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
+        std::fs::write(scratch.path().join("rc.raw.zst"), zst).unwrap();
+    }
     let mut ran = 0;
     let mut in_block = false;
     let mut block: Vec<&str> = Vec::new();
@@ -91,7 +102,10 @@ fn the_examples_of_cli_md_print_what_the_page_shows() {
             let runnable = !cmd.contains('|')
                 && args.iter().enumerate().all(|(k, a)| {
                     let is_output = k > 0 && args[k - 1] == "-o";
-                    is_output || !a.ends_with(".raw") || scratch.path().join(a).exists()
+                    let input = [".raw", ".raw.gz", ".raw.zst"]
+                        .iter()
+                        .any(|x| a.ends_with(x));
+                    is_output || !input || scratch.path().join(a).exists()
                 });
             if !runnable {
                 continue;

@@ -64,6 +64,7 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
         "encoding": raw.encoding().name(),
         "header_encoding": if raw.utf16() { "utf-16le" } else { "8-bit" },
         "bytes": raw.size(),
+        "compression": raw.compression(),
         "plots": plots,
         "warnings": warnings,
     });
@@ -71,8 +72,12 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
         outln!("{doc}")?;
         return Ok(0);
     }
+    let compressed = raw
+        .compression()
+        .map(|c| format!(" (decompressed from {c}, read in order)"))
+        .unwrap_or_default();
     outln!(
-        "{}: {} {}, {} bytes, {} plot(s)",
+        "{}: {} {}, {} bytes{compressed}, {} plot(s)",
         raw.path().display(),
         raw.dialect(),
         raw.encoding().name(),

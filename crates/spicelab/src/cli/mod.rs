@@ -74,12 +74,14 @@ enum Command {
     /// Show the dialect, plots, variables, points and steps of a RAW file.
     ///
     /// Reads only the headers (and, for stepped plots, the scale column).
+    /// A .raw.gz or .raw.zst is decompressed as it is read (sequential access only).
     Info(info::InfoArgs),
     /// Min, max, mean and rms of every vector (per step when stepped), streaming.
     ///
     /// Complex vectors are summarised by their magnitude. Memory stays bounded
     /// whatever the file size; a progress bar shows on a terminal for files
-    /// over 100 MB.
+    /// over 100 MB. A .raw.gz or .raw.zst is decompressed as it is read, in
+    /// bounded memory (sequential access only: one thread, file order).
     Stats(stats::StatsArgs),
     /// Write a plot as CSV: a header row with the variable names, one row per point.
     ///
@@ -136,7 +138,10 @@ enum Command {
 /// Options shared by the commands that open a RAW file.
 #[derive(Debug, Args)]
 pub struct OpenArgs {
-    /// The RAW file (.raw, .qraw).
+    /// The RAW file (.raw, .qraw), or one compressed with gzip or zstd
+    /// (.raw.gz, .raw.zst; found by its first bytes): decompressed as it is
+    /// read, sequential access only (in file order, one thread; fastaccess
+    /// plots need random access: decompress those first).
     pub file: PathBuf,
     /// Force the dialect instead of detecting it (ngspice, xyce, ltspice, qspice); a warning
     /// says so when its layout does not fit the data and the detected one does.
