@@ -22,7 +22,10 @@ pub const FEATURE_MATRIX: &[(&str, &[&str])] = &[
     ("default features", &[]),
     ("no default features", &["--no-default-features"]),
     ("gpu only", &["--no-default-features", "--features", "gpu"]),
-    ("hdf5 only", &["--no-default-features", "--features", "hdf5"]),
+    (
+        "hdf5 only",
+        &["--no-default-features", "--features", "hdf5"],
+    ),
     ("full", &["--features", "full"]),
 ];
 
