@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's tasks.
 //!
-//! - `cargo xtask test`: formatting, clippy and the whole test suite (what CI runs).
+//! - `cargo xtask test`: formatting, clippy, the gates and the whole test suite (what CI runs).
+//! - `cargo xtask gates`: the feature matrix (`cargo check`), rustdoc `-D warnings`, `cargo deny`.
 //! - `cargo xtask demo`: a real ngspice result shown through `spicelab info/stats/export`.
 //! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
@@ -15,6 +16,7 @@ mod bench_run;
 mod demo;
 mod fixtures;
 mod fuzz;
+mod gates;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -29,8 +31,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Task {
-    /// Run `cargo fmt --check`, `cargo clippy -D warnings` and `cargo test` on the workspace.
+    /// Run `cargo fmt --check`, `cargo clippy -D warnings`, the gates (see `gates`) and
+    /// `cargo test` on the workspace, printing each step's time.
     Test(TestArgs),
+    /// The gates alone: `cargo check -p spicelab` for each feature set (default, none,
+    /// gpu, hdf5, full), rustdoc with `-D warnings`, `cargo deny check licenses bans sources`.
+    Gates(gates::GatesArgs),
     /// The main job: the example Monte Carlo campaign through `spicelab run`, then
     /// `spicelab info`, `stats` and `export` on a real ngspice result.
     Demo(demo::DemoArgs),
@@ -71,12 +77,26 @@ struct TestArgs {
     /// Skip `cargo fmt --check` and `cargo clippy` (tests only).
     #[arg(long)]
     no_lint: bool,
+    /// Skip the gates (feature matrix, rustdoc, cargo deny).
+    #[arg(long)]
+    no_gates: bool,
+    #[command(flatten)]
+    gates: gates::GatesArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = util::Workspace::discover().and_then(|ws| match cli.task {
         Task::Test(a) => test(&ws, &a),
+        Task::Gates(a) => {
+            for step in gates::steps(&a) {
+                if !gates::run_step(&ws, "xtask gates", &step)? {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            eprintln!("xtask gates: all passed");
+            Ok(ExitCode::SUCCESS)
+        }
         Task::Demo(a) => demo::run(&ws, &a),
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
@@ -124,12 +144,18 @@ fn main() -> ExitCode {
 
 /// `cargo xtask test`: the single test command, also run by `.ci/run`.
 fn test(ws: &util::Workspace, args: &TestArgs) -> anyhow::Result<ExitCode> {
-    let mut steps: Vec<(&str, Vec<&str>)> = Vec::new();
+    let start = std::time::Instant::now();
+    let mut steps: Vec<gates::Step> = Vec::new();
+    let step = |what: &str, a: &[&str]| gates::Step {
+        what: what.to_string(),
+        args: a.iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+    };
     if !args.no_lint {
-        steps.push(("format", vec!["fmt", "--all", "--check"]));
-        steps.push((
+        steps.push(step("format", &["fmt", "--all", "--check"]));
+        steps.push(step(
             "clippy",
-            vec![
+            &[
                 "clippy",
                 "--workspace",
                 "--all-targets",
@@ -139,19 +165,18 @@ fn test(ws: &util::Workspace, args: &TestArgs) -> anyhow::Result<ExitCode> {
             ],
         ));
     }
-    steps.push(("tests", vec!["test", "--workspace"]));
-    for (what, cargo_args) in steps {
-        eprintln!("xtask test: {what}: cargo {}", cargo_args.join(" "));
-        let status = ws
-            .cargo()
-            .args(&cargo_args)
-            .status()
-            .map_err(|e| anyhow::anyhow!("running cargo {}: {e}", cargo_args.join(" ")))?;
-        if !status.success() {
-            eprintln!("xtask test: {what} FAILED ({status})");
+    if !args.no_gates {
+        steps.extend(gates::steps(&args.gates));
+    }
+    steps.push(step("tests", &["test", "--workspace"]));
+    for s in &steps {
+        if !gates::run_step(ws, "xtask test", s)? {
             return Ok(ExitCode::FAILURE);
         }
     }
-    eprintln!("xtask test: all passed");
+    eprintln!(
+        "xtask test: all passed in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -29,9 +29,8 @@ fn manifest() -> Option<(PathBuf, Value)> {
     let dir = corpus_dir()?;
     let path = dir.join("MANIFEST.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let value = text
-        .parse::<Value>()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value =
+        toml::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Some((dir, value))
 }
 
