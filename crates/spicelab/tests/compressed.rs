@@ -4,26 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../raw-stream/tests/common/require.rs"]
-mod require;
+mod common;
+
+use common::require;
+use common::{fixture, run, s};
 
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spicelab"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run spicelab: {e}"))
-}
 
 fn ok_stdout(args: &[&str]) -> Vec<u8> {
     let out = run(args);
@@ -44,10 +32,6 @@ fn json_without_name(args: &[&str]) -> Value {
     obj.remove("compression");
     obj.remove("seconds");
     v
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn compress(src: &Path, dir: &Path) -> [(PathBuf, &'static str); 2] {

@@ -5,36 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../raw-stream/tests/common/require.rs"]
-mod require;
+mod common;
+
+use common::require;
+use common::{corpus, fixture, run, s};
 
 use raw_stream::RawFile;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-/// A file of the shared corpus; `None` where the corpus is missing (a failure in CI).
-fn corpus(name: &str) -> Option<PathBuf> {
-    let p = require::corpus_dir(env!("CARGO_MANIFEST_DIR"))?.join(name);
-    assert!(p.exists(), "{name} missing from the shared corpus");
-    Some(p)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spicelab"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run spicelab: {e}"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
-}
+use std::path::Path;
 
 /// The CSV `export FILE -o - ARGS...` prints: header and rows (split at
 /// commas: the names used here hold none).

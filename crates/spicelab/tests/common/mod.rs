@@ -1,0 +1,42 @@
+//! Helpers shared by the `spicelab` binary's test files: the committed
+//! fixtures, the shared corpus, running the binary.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../../raw-stream/tests/common/require.rs"]
+pub mod require;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A committed file of `fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+/// A file of the shared corpus; `None` where the corpus is missing (a failure in CI).
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let p = require::corpus_dir(env!("CARGO_MANIFEST_DIR"))?.join(name);
+    assert!(p.exists(), "{name} missing from the shared corpus");
+    Some(p)
+}
+
+/// The `spicelab` binary built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spicelab"))
+}
+
+/// Runs `spicelab ARGS...` and returns what it did.
+pub fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run spicelab: {e}"))
+}
+
+/// A path as an argument (the test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
