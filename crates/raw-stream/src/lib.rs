@@ -49,6 +49,7 @@ mod ascii;
 mod chunks;
 mod error;
 pub mod float_text;
+pub mod groups;
 mod header;
 pub mod log;
 mod open;
@@ -60,6 +61,7 @@ mod writer;
 
 pub use chunks::{Chunk, Chunks, Columns, Rows};
 pub use error::{RawError, Warning};
+pub use groups::{PlotGroup, XyceStep};
 pub use header::{Layout, MAX_HEADER_BYTES};
 pub use open::{
     OpenOptions, PlotInfo, RawFile, StoredReals, DEFAULT_CHECKPOINT_BYTES, DEFAULT_WINDOW,

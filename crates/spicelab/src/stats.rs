@@ -1,7 +1,7 @@
 //! Streaming statistics of a RAW file: min, max, mean and rms of every vector,
 //! per plot and per step, read a chunk at a time.
 
-use raw_stream::{Chunk, ChunkOptions, RawError, RawFile};
+use raw_stream::{Chunk, ChunkOptions, PlotGroup, RawError, RawFile};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use waveform::stats::{Accumulator, StoredFold};
@@ -54,6 +54,10 @@ pub struct StatsOptions {
     /// Only the points whose scale value lies in this window (per step);
     /// the vectors' values at the window's ends, interpolated, are given too.
     pub window: crate::select::Window,
+    /// Show the steps of a run written as separate plots (Xyce `.STEP`) as
+    /// one stepped plot ([`RawFile::plot_groups`]); `plots` then picks the
+    /// groups that hold the plots named.
+    pub group_steps: bool,
     /// Decode every chunk into columns, even where the stored bytes could
     /// be folded directly (the generic path; same results, slower): for
     /// tests and comparisons.
@@ -96,9 +100,14 @@ pub struct StepStats {
     pub step: usize,
     /// Points in the step.
     pub points: u64,
-    /// Parameters of the step, when the `.log` gave them (a JSON object).
+    /// Parameters of the step, when the `.log` or the plot's name gave
+    /// them (a JSON object).
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
     pub params: Vec<(String, f64)>,
+    /// The plot of the file that holds the step, when the steps are
+    /// separate plots (Xyce `.STEP`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<usize>,
     /// One entry per vector.
     pub vectors: Vec<VectorStats>,
 }
@@ -118,6 +127,10 @@ pub struct PlotStats {
     pub points: u64,
     /// Number of steps (1 when not stepped).
     pub steps: usize,
+    /// The plots of the file this one is made of, when its steps are
+    /// separate plots (Xyce `.STEP`; `index` is the first); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<usize>,
     /// One entry per vector, over all steps.
     pub vectors: Vec<VectorStats>,
     /// Per-step statistics (stepped plots only).
@@ -189,19 +202,141 @@ type Ends = (Vec<Option<f64>>, Vec<Option<f64>>);
 
 /// Computes the statistics of a RAW file, streaming. `progress` is called
 /// with the number of data bytes read so far.
+///
+/// With [`StatsOptions::group_steps`], the steps of a run written as
+/// separate plots (Xyce `.STEP`, see [`RawFile::plot_groups`]) come back as
+/// one stepped [`PlotStats`], and [`StatsOptions::plots`] picks the groups
+/// that hold the plots named.
 pub fn file_stats(
     raw: &RawFile,
     opts: &StatsOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<FileStats, RawError> {
-    let which: Vec<usize> = if opts.plots.is_empty() {
-        (0..raw.plots().len()).collect()
+    for &p in &opts.plots {
+        raw.plot(p)?;
+    }
+    let wanted = |p: usize| opts.plots.is_empty() || opts.plots.contains(&p);
+    let groups: Vec<PlotGroup> = if opts.group_steps {
+        raw.plot_groups()
+            .into_iter()
+            .filter(|g| g.plots.iter().any(|&p| wanted(p)))
+            .collect()
     } else {
-        opts.plots.clone()
+        let which: Vec<usize> = if opts.plots.is_empty() {
+            (0..raw.plots().len()).collect()
+        } else {
+            opts.plots.clone()
+        };
+        which
+            .into_iter()
+            .map(|p| PlotGroup {
+                name: String::new(),
+                plots: vec![p],
+                params: Vec::new(),
+            })
+            .collect()
     };
     let mut out = Vec::new();
     let mut done_bytes = 0u64;
-    for p in which {
+    for g in &groups {
+        if g.is_stepped() {
+            out.push(group_stats(raw, g, opts, &mut progress, &mut done_bytes)?);
+        } else {
+            let (stats, _) = plot_stats(raw, g.first(), opts, &mut progress, &mut done_bytes)?;
+            out.push(stats);
+        }
+    }
+    Ok(FileStats {
+        plots: out,
+        data_bytes: done_bytes,
+    })
+}
+
+/// The statistics of a group of plots that are the steps of one run: each
+/// plot's as one step, their accumulators merged for the totals.
+fn group_stats(
+    raw: &RawFile,
+    g: &PlotGroup,
+    opts: &StatsOptions,
+    progress: &mut dyn FnMut(u64),
+    done_bytes: &mut u64,
+) -> Result<PlotStats, RawError> {
+    let mut starts = Vec::with_capacity(g.plots.len());
+    let mut total = 0u64;
+    for &p in &g.plots {
+        starts.push(total);
+        total += raw.plot(p)?.info().complete_points;
+    }
+    let steps = waveform::Steps {
+        starts,
+        total,
+        params: g.params.clone(),
+    };
+    let chosen =
+        crate::select::select_steps(&steps, &opts.steps).map_err(|message| RawError::Select {
+            path: raw.path().to_path_buf(),
+            plot: g.first(),
+            message,
+        })?;
+    // each plot is one step: no step selection within it
+    let one = StatsOptions {
+        steps: Vec::new(),
+        ..opts.clone()
+    };
+    let mut merged: Vec<Accumulator> = Vec::new();
+    let mut vectors: Vec<VectorStats> = Vec::new();
+    let mut step_stats = Vec::new();
+    let mut points = 0u64;
+    for &s in &chosen {
+        let plot = g.plots[s];
+        let (ps, accs) = plot_stats(raw, plot, &one, progress, done_bytes)?;
+        if merged.is_empty() {
+            merged = accs;
+            vectors = ps.vectors.clone();
+        } else {
+            for (a, b) in merged.iter_mut().zip(&accs) {
+                a.merge(b);
+            }
+        }
+        points += ps.points;
+        step_stats.push(StepStats {
+            step: s,
+            points: ps.points,
+            params: g.params.get(s).cloned().unwrap_or_default(),
+            plot: Some(plot),
+            vectors: ps.vectors,
+        });
+    }
+    // totals from the merged accumulators, keeping each vector's name,
+    // unit and kind; the window's end values only when one step is chosen
+    for (v, a) in vectors.iter_mut().zip(&merged) {
+        let ends = (v.at_from, v.at_to);
+        *v = VectorStats::of_accumulator(&v.name, &v.unit, v.of, a);
+        if chosen.len() == 1 {
+            (v.at_from, v.at_to) = ends;
+        }
+    }
+    Ok(PlotStats {
+        index: g.first(),
+        plotname: g.name.clone(),
+        points,
+        steps: g.plots.len(),
+        plots: g.plots.clone(),
+        vectors,
+        step_stats,
+    })
+}
+
+/// The statistics of plot `p` and the accumulators of its totals (one per
+/// selected vector).
+fn plot_stats(
+    raw: &RawFile,
+    p: usize,
+    opts: &StatsOptions,
+    mut progress: &mut dyn FnMut(u64),
+    done_bytes: &mut u64,
+) -> Result<(PlotStats, Vec<Accumulator>), RawError> {
+    {
         let plot = raw.plot(p)?;
         let info = plot.info();
         let vars: Vec<usize> = if opts.vars.is_empty() {
@@ -213,6 +348,7 @@ pub fn file_stats(
         let nsteps = steps.count();
         let select = (vars.len() != info.header.variables.len()).then(|| vars.clone());
         let span = info.data_end.saturating_sub(info.data_offset).max(1);
+        let base = *done_bytes;
         let points = info.complete_points;
         // Plan: partitions read by one thread each (binary plots of some
         // size, ASCII plots of a few MiB: those split at checkpoints).
@@ -255,7 +391,7 @@ pub fn file_stats(
             let mut report = |n: u64| {
                 let all = done.fetch_add(n, Ordering::Relaxed) + n;
                 if all % every < n {
-                    progress(done_bytes + span * all / points.max(1));
+                    progress(base + span * all / points.max(1));
                 }
             };
             let mut acc = Accs::new(vars.len(), if nsteps > 1 { nsteps } else { 0 });
@@ -348,7 +484,7 @@ pub fn file_stats(
         }
         let read_points = acc.points;
         let (total, per_step) = (acc.total, acc.per_step);
-        done_bytes += span;
+        *done_bytes += span;
         let names = |accs: &[Accumulator]| -> Vec<VectorStats> {
             vars.iter()
                 .zip(accs)
@@ -401,21 +537,22 @@ pub fn file_stats(
                         steps.range(s).map(|r| r.end - r.start).unwrap_or(0)
                     },
                     params: steps.params.get(s).cloned().unwrap_or_default(),
+                    plot: None,
                     vectors: v,
                 });
             }
         }
-        out.push(PlotStats {
-            index: p,
-            plotname: info.header.plotname.clone(),
-            points: read_points,
-            steps: nsteps,
-            vectors,
-            step_stats,
-        });
+        Ok((
+            PlotStats {
+                index: p,
+                plotname: info.header.plotname.clone(),
+                points: read_points,
+                steps: nsteps,
+                plots: Vec::new(),
+                vectors,
+                step_stats,
+            },
+            total,
+        ))
     }
-    Ok(FileStats {
-        plots: out,
-        data_bytes: done_bytes,
-    })
 }

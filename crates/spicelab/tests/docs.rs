@@ -5,7 +5,9 @@
 //! must be the lines that follow it (a line `...` stands for any number of
 //! lines). A block with a pipe, or naming a file that is not there (a
 //! `sweep.raw` of the reader's own), is shown but not run. `rc.raw.gz` and
-//! `rc.raw.zst` are made here from `fixtures/ng39_rc_tran.raw`.
+//! `rc.raw.zst` are made here from `fixtures/ng39_rc_tran.raw`;
+//! `xyce-step.raw` is a `.STEP` run named as Xyce names its plots (see
+//! [`xyce_step`]).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -53,6 +55,41 @@ fn matches(expected: &[&str], got: &[&str]) -> bool {
     }
 }
 
+/// An RC step response v(out) = 1 - exp(-t / (R1 C1)), C1 = 1n, at t = 0 to
+/// 5 us, for R1 = 1k, 2k and 4k, written as Xyce writes a `.STEP` run: one
+/// plot per step, named `Step Analysis: Step K of 3 params:  name = R1 value
+/// = ...  Transient Analysis`.
+fn xyce_step(path: &Path) {
+    use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
+    let plots: Vec<Plot> = [1000.0, 2000.0, 4000.0]
+        .iter()
+        .enumerate()
+        .map(|(k, &r)| {
+            let time: Vec<f64> = (0..6).map(|p| p as f64 * 1e-6).collect();
+            let v = time.iter().map(|t| 1.0 - (-t / (r * 1e-9)).exp()).collect();
+            Plot {
+                header: PlotHeader {
+                    title: "RC step response".into(),
+                    plotname: format!(
+                        "Step Analysis: Step {} of 3 params:  name = R1 value = {r}  Transient Analysis",
+                        k + 1
+                    ),
+                    flags: Flags::parse("real"),
+                    n_points: 6,
+                    variables: vec![
+                        Variable::new(0, "TIME", "time"),
+                        Variable::new(1, "V(OUT)", "voltage"),
+                    ],
+                    ..PlotHeader::default()
+                },
+                columns: vec![Column::F64(time), Column::F64(v)],
+                steps: Steps::single(6),
+            }
+        })
+        .collect();
+    raw_stream::write_file(path, raw_stream::RawFormat::NgspiceBinary, &plots).unwrap();
+}
+
 #[test]
 fn the_examples_of_cli_md_print_what_the_page_shows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -69,6 +106,7 @@ fn the_examples_of_cli_md_print_what_the_page_shows() {
         let zst = zstd::stream::encode_all(&plain[..], 3).unwrap();
         std::fs::write(scratch.path().join("rc.raw.zst"), zst).unwrap();
     }
+    xyce_step(&scratch.path().join("xyce-step.raw"));
     let mut ran = 0;
     let mut in_block = false;
     let mut block: Vec<&str> = Vec::new();

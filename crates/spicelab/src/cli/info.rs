@@ -9,6 +9,11 @@ use serde_json::{json, Value};
 pub struct InfoArgs {
     #[command(flatten)]
     open: OpenArgs,
+    /// Each plot as written: Xyce's `.STEP` plots (`Step Analysis: Step 2
+    /// of 3 ...`) are otherwise shown as one stepped plot, its steps taken
+    /// from the plot names.
+    #[arg(long)]
+    raw_plots: bool,
     /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
@@ -25,18 +30,28 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
     let raw = a.open.open()?;
     // shown by `spicelab info -v`
     tracing::debug!("dialect {}: {}", raw.dialect(), raw.dialect_reason());
+    let groups = if a.raw_plots {
+        (0..raw.plots().len())
+            .map(|p| raw_stream::PlotGroup {
+                name: String::new(),
+                plots: vec![p],
+                params: Vec::new(),
+            })
+            .collect()
+    } else {
+        raw.plot_groups()
+    };
     let mut plots = Vec::new();
-    for p in 0..raw.plots().len() {
+    for g in &groups {
+        let p = g.first();
         let plot = raw.plot(p)?;
         let info = plot.info();
         let h = &info.header;
         let steps = plot.steps()?;
-        let params: Vec<Value> = steps
-            .params
-            .iter()
-            .map(|ps| Value::Object(ps.iter().map(|(k, v)| (k.clone(), json!(v))).collect()))
-            .collect();
-        plots.push(json!({
+        let pairs = |ps: &[(String, f64)]| {
+            Value::Object(ps.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+        };
+        let mut entry = json!({
             "index": p,
             "title": h.title,
             "date": h.date,
@@ -46,7 +61,7 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
             "points": h.n_points,
             "steps": steps.count(),
             "step_points": steps.lengths(),
-            "step_params": params,
+            "step_params": steps.params.iter().map(|ps| pairs(ps)).collect::<Vec<_>>(),
             "variables": h.variables.iter().map(|v| json!({
                 "index": v.index, "name": v.name, "kind": v.kind.name(), "type": v.type_name,
                 "unit": v.unit(), "stored": info.layout.stored.get(v.index),
@@ -55,7 +70,28 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
             "header_offset": info.header_offset,
             "data_offset": info.data_offset,
             "complete_points": info.complete_points,
-        }));
+        });
+        if g.is_stepped() {
+            // the steps are the group's plots (Xyce .STEP)
+            let members: Vec<&raw_stream::PlotInfo> =
+                g.plots.iter().map(|&i| &raw.plots()[i]).collect();
+            entry["plotname"] = json!(g.name);
+            entry["plots"] = json!(g.plots);
+            entry["step_plotnames"] = json!(members
+                .iter()
+                .map(|m| m.header.plotname.as_str())
+                .collect::<Vec<_>>());
+            entry["points"] = json!(members.iter().map(|m| m.header.n_points).sum::<u64>());
+            entry["complete_points"] =
+                json!(members.iter().map(|m| m.complete_points).sum::<u64>());
+            entry["steps"] = json!(g.plots.len());
+            entry["step_points"] = json!(members
+                .iter()
+                .map(|m| m.complete_points)
+                .collect::<Vec<_>>());
+            entry["step_params"] = json!(g.params.iter().map(|ps| pairs(ps)).collect::<Vec<_>>());
+        }
+        plots.push(entry);
     }
     let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
     let doc = json!({
@@ -76,8 +112,13 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
         .compression()
         .map(|c| format!(" (decompressed from {c}, read in order)"))
         .unwrap_or_default();
+    let shown = if groups.len() < raw.plots().len() {
+        format!(", shown as {} (Xyce .STEP plots joined)", groups.len())
+    } else {
+        String::new()
+    };
     outln!(
-        "{}: {} {}, {} bytes{compressed}, {} plot(s)",
+        "{}: {} {}, {} bytes{compressed}, {} plot(s){shown}",
         raw.path().display(),
         raw.dialect(),
         raw.encoding().name(),
@@ -86,8 +127,15 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
     )?;
     for p in doc["plots"].as_array().into_iter().flatten() {
         outln!()?;
+        let members = p["plots"]
+            .as_array()
+            .map(|m| {
+                let list: Vec<String> = m.iter().map(|i| i.to_string()).collect();
+                format!("  (Xyce .STEP: plots {})", list.join(", "))
+            })
+            .unwrap_or_default();
         outln!(
-            "plot {}: {}",
+            "plot {}: {}{members}",
             p["index"],
             p["plotname"].as_str().unwrap_or("")
         )?;
@@ -104,9 +152,14 @@ pub fn run(a: &InfoArgs) -> anyhow::Result<i32> {
                 .unwrap_or_default()
         )?;
         outln!(
-            "  points: {} declared, {} complete; data at byte {}",
+            "  points: {} declared, {} complete; data{} at byte {}",
             p["points"],
             p["complete_points"],
+            if p["plots"].is_array() {
+                " of the first step"
+            } else {
+                ""
+            },
             p["data_offset"]
         )?;
         if p["steps"].as_u64().unwrap_or(1) > 1 {

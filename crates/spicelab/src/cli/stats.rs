@@ -21,7 +21,9 @@ pub struct StatsArgs {
     /// More RAW files: one table over all of them.
     #[arg(value_name = "MORE")]
     more: Vec<std::path::PathBuf>,
-    /// Only this plot (0-based; repeatable). Default: every plot.
+    /// Only this plot (0-based; repeatable). Default: every plot. A plot
+    /// that is one step of a Xyce `.STEP` run picks the whole run (choose
+    /// its steps with --step), unless --raw-plots.
     #[arg(long = "plot", value_name = "N")]
     plots: Vec<usize>,
     /// Only these vectors (repeatable): names, globs or lists, ignoring case,
@@ -44,9 +46,22 @@ pub struct StatsArgs {
     /// along frequency). Totals only (steps keep the magnitude).
     #[arg(long, value_enum)]
     complex: Option<super::export::Complex>,
+    /// Each plot as written: Xyce's `.STEP` plots (`Step Analysis: Step 2
+    /// of 3 ...`) are otherwise shown as one stepped plot, its steps taken
+    /// from the plot names.
+    #[arg(long)]
+    raw_plots: bool,
     /// One JSON object on stdout, an error too: {"error":...,"kind":...} (docs/cli.md).
     #[arg(long)]
     json: bool,
+}
+
+/// The AC rows of one plot: for the whole plot, and per step when its
+/// steps are separate plots of the file (Xyce `.STEP`).
+#[derive(Default)]
+struct PlotAc {
+    total: Vec<spicelab::ac::AcSummary>,
+    per_step: Vec<Vec<spicelab::ac::AcSummary>>,
 }
 
 /// What `stats` adds for the complex vectors of an AC plot: their parts
@@ -55,10 +70,20 @@ fn complex_extras(
     raw: &raw_stream::RawFile,
     s: &mut spicelab::stats::FileStats,
     a: &StatsArgs,
-) -> anyhow::Result<Vec<Vec<spicelab::ac::AcSummary>>> {
+) -> anyhow::Result<Vec<PlotAc>> {
     let mut ac = Vec::new();
     for p in &mut s.plots {
-        let plot = raw.plot(p.index)?;
+        // the plots the statistics came from: one, or one per chosen step
+        let members: Vec<usize> = if p.plots.is_empty() {
+            vec![p.index]
+        } else {
+            p.step_stats.iter().filter_map(|st| st.plot).collect()
+        };
+        let Some(&first) = members.first() else {
+            ac.push(PlotAc::default());
+            continue;
+        };
+        let plot = raw.plot(first)?;
         let info = plot.info();
         let vars = if a.vars.is_empty() {
             (0..info.header.variables.len()).collect()
@@ -71,12 +96,19 @@ fn complex_extras(
             .filter(|&v| v > 0 && info.types[v].is_complex())
             .collect();
         if complex.is_empty() {
-            ac.push(Vec::new());
+            ac.push(PlotAc::default());
             continue;
         }
         if let Some(c) = a.complex {
             let form = c.form();
-            let parts = spicelab::ac::component_stats(&plot, &complex, form)?;
+            // the parts over every plot of the group (the variables are the same)
+            let mut parts = spicelab::ac::component_stats(&plot, &complex, form)?;
+            for &m in &members[1..] {
+                let more = spicelab::ac::component_stats(&raw.plot(m)?, &complex, form)?;
+                for ((_, acc), (_, b)) in parts.iter_mut().zip(&more) {
+                    acc.merge(b);
+                }
+            }
             let of: [&'static str; 2] = match form {
                 spicelab::ac::ComplexForm::ReIm => ["re", "im"],
                 spicelab::ac::ComplexForm::MagPhase => ["magnitude", "phase"],
@@ -113,11 +145,23 @@ fn complex_extras(
                 .variables
                 .first()
                 .is_some_and(|v| v.kind == waveform::VarKind::Frequency);
-        ac.push(if has_freq {
-            spicelab::ac::ac_summary(&plot, &complex)?
+        if !has_freq {
+            ac.push(PlotAc::default());
+        } else if p.plots.is_empty() {
+            ac.push(PlotAc {
+                total: spicelab::ac::ac_summary(&plot, &complex)?,
+                per_step: Vec::new(),
+            });
         } else {
-            Vec::new()
-        });
+            let mut per_step = Vec::new();
+            for &m in &members {
+                per_step.push(spicelab::ac::ac_summary(&raw.plot(m)?, &complex)?);
+            }
+            ac.push(PlotAc {
+                total: Vec::new(),
+                per_step,
+            });
+        }
     }
     Ok(ac)
 }
@@ -212,6 +256,7 @@ fn options(a: &StatsArgs) -> StatsOptions {
         },
         chunk_points: 0,
         threads: 0,
+        group_steps: !a.raw_plots,
         decode: false,
     }
 }
@@ -220,7 +265,7 @@ fn options(a: &StatsArgs) -> StatsOptions {
 fn file_json(
     raw: &raw_stream::RawFile,
     s: &spicelab::stats::FileStats,
-    ac: &[Vec<spicelab::ac::AcSummary>],
+    ac: &[PlotAc],
     seconds: f64,
 ) -> serde_json::Value {
     let warnings: Vec<String> = raw.warnings().iter().map(|w| w.to_string()).collect();
@@ -234,8 +279,15 @@ fn file_json(
     });
     if let Some(plots) = doc["plots"].as_array_mut() {
         for (p, rows) in plots.iter_mut().zip(ac) {
-            if !rows.is_empty() {
-                p["ac"] = json!(rows);
+            if !rows.total.is_empty() {
+                p["ac"] = json!(rows.total);
+            }
+            if let Some(steps) = p["step_stats"].as_array_mut() {
+                for (st, r) in steps.iter_mut().zip(&rows.per_step) {
+                    if !r.is_empty() {
+                        st["ac"] = json!(r);
+                    }
+                }
             }
         }
     }
@@ -258,8 +310,14 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
         return Ok(0);
     }
     for (pi, p) in s.plots.iter().enumerate() {
+        let plots = if p.plots.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = p.plots.iter().map(|i| i.to_string()).collect();
+            format!("; Xyce .STEP plots {}", list.join(", "))
+        };
         outln!(
-            "plot {}: {} ({} points{})",
+            "plot {}: {} ({} points{}{plots})",
             p.index,
             p.plotname,
             p.points,
@@ -270,16 +328,23 @@ pub fn run(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
             }
         )?;
         print_table(&p.vectors, "  ")?;
-        print_ac(ac.get(pi).map_or(&[][..], |v| v.as_slice()), "  ")?;
-        for st in &p.step_stats {
+        let rows = ac.get(pi);
+        print_ac(rows.map_or(&[][..], |r| r.total.as_slice()), "  ")?;
+        for (k, st) in p.step_stats.iter().enumerate() {
             let params: Vec<String> = st.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let at = st.plot.map(|i| format!(" [plot {i}]")).unwrap_or_default();
             outln!(
-                "  step {} ({} points) {}",
+                "  step {} ({} points){at} {}",
                 st.step,
                 st.points,
                 params.join(" ")
             )?;
             print_table(&st.vectors, "    ")?;
+            print_ac(
+                rows.and_then(|r| r.per_step.get(k))
+                    .map_or(&[][..], |v| v.as_slice()),
+                "    ",
+            )?;
         }
         outln!()?;
     }
