@@ -7,12 +7,15 @@
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
 //! - `cargo xtask bench-cache [--quick]`: the result cache's ratio and speed (issue 3).
 //! - `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets of the RAW reader (nightly).
+//! - `cargo xtask coverage [--check] [--no-run] [--html]`: line and region coverage per crate
+//!   (cargo-llvm-cov) against the floors of `xtask/coverage-floors.toml`.
 
 mod bench;
 mod bench_cache;
 mod bench_fft;
 mod bench_hdf5;
 mod bench_run;
+mod coverage;
 mod demo;
 mod fixtures;
 mod fuzz;
@@ -48,6 +51,9 @@ enum Task {
     BenchCache(BenchCacheArgs),
     /// Fuzz the RAW reader (cargo-fuzz, nightly) for N seconds per target.
     Fuzz(fuzz::FuzzArgs),
+    /// Line and region coverage per crate and in total (cargo-llvm-cov over the whole test
+    /// suite, the `spicelab` binary included), against the floors of xtask/coverage-floors.toml.
+    Coverage(coverage::CoverageArgs),
     /// Write the man pages (spicelab.1, spicelab-COMMAND.1) generated from the CLI definitions.
     Man(ManArgs),
 }
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
         Task::Fuzz(a) => fuzz::run(&ws, &a),
+        Task::Coverage(a) => coverage::run(&ws, &a),
         Task::Man(a) => {
             let dir = a.out.clone().unwrap_or_else(|| ws.target.join("man"));
             let status = ws
