@@ -6,7 +6,7 @@
 //! cargo-llvm-cov builds every workspace crate with `-C instrument-coverage`
 //! into `target/llvm-cov-target/` and sets `LLVM_PROFILE_FILE`, so the
 //! `spicelab` binary the tests run as a subprocess (`CARGO_BIN_EXE_spicelab`)
-//! writes its own profile and counts as well. `xtask` and `benches` are not
+//! writes its own profile and counts as well. `xtask` and `spicelab-benches` are not
 //! measured; files under `tests/`, `examples/` and `benches/` directories are
 //! left out of the report by cargo-llvm-cov itself.
 //!
@@ -28,7 +28,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 /// Packages of the workspace that are not measured.
-pub const EXCLUDED: [&str; 2] = ["xtask", "benches"];
+pub const EXCLUDED: [&str; 2] = ["xtask", "spicelab-benches"];
 
 /// A floor more than this many points below the measured value gets a hint to raise it.
 const RAISE_HINT_POINTS: f64 = 2.0;
