@@ -64,7 +64,10 @@ fn stats_verify_and_gc_print_their_reports() {
     put_tran(&dir);
 
     let text = ok(&spicelab(&dir, &["cache", "stats"]));
-    assert!(text.contains(&format!("cache:        {}", dir.display())), "{text}");
+    assert!(
+        text.contains(&format!("cache:        {}", dir.display())),
+        "{text}"
+    );
     assert!(text.contains("entries:      1\n"), "{text}");
     // 249 points x 4 doubles of column data
     assert!(text.contains("column bytes: 7968\n"), "{text}");
@@ -98,8 +101,12 @@ fn stats_verify_and_gc_print_their_reports() {
     );
     let text = ok(&spicelab(&dir, &["cache", "stats"]));
     assert!(text.contains("entries:      0\n"), "{text}");
-    assert!(!text.contains("ratio"), "no ratio of an empty cache: {text}");
-    let v: Value = serde_json::from_str(&ok(&spicelab(&dir, &["cache", "stats", "--json"]))).unwrap();
+    assert!(
+        !text.contains("ratio"),
+        "no ratio of an empty cache: {text}"
+    );
+    let v: Value =
+        serde_json::from_str(&ok(&spicelab(&dir, &["cache", "stats", "--json"]))).unwrap();
     assert_eq!(v["entries"], 0);
     assert_eq!(v["ratio"], Value::Null);
 }
@@ -110,15 +117,21 @@ fn gc_json_and_a_bad_size() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
     put_tran(&dir);
-    let v: Value =
-        serde_json::from_str(&ok(&spicelab(&dir, &["cache", "gc", "--max-size", "10MB", "--json"])))
-            .unwrap();
+    let v: Value = serde_json::from_str(&ok(&spicelab(
+        &dir,
+        &["cache", "gc", "--max-size", "10MB", "--json"],
+    )))
+    .unwrap();
     assert_eq!(v["evicted"], 0);
     assert_eq!(v["freed_bytes"], 0);
     assert_eq!(v["entries"], 1);
     let o = spicelab(&dir, &["cache", "gc", "--max-size", "lots"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("'lots' is not a size"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("'lots' is not a size"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A corrupt entry found by verify in text mode: reported with its path and
@@ -193,7 +206,15 @@ fn get_as_csv_matches_export() {
 
     let o = spicelab(
         &dir,
-        &["cache", "get", &key, "-o", s(&tmp.path().join("p1.csv")), "--plot", "1"],
+        &[
+            "cache",
+            "get",
+            &key,
+            "-o",
+            s(&tmp.path().join("p1.csv")),
+            "--plot",
+            "1",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -213,7 +234,11 @@ fn get_to_stdout_and_refusals() {
     let key = put_tran(&dir);
     let o = spicelab(&dir, &["cache", "get", &key, "-o", "-"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).is_empty(), "nothing but the file: {}", stderr(&o));
+    assert!(
+        stderr(&o).is_empty(),
+        "nothing but the file: {}",
+        stderr(&o)
+    );
     let piped = tmp.path().join("piped.raw");
     std::fs::write(&piped, &o.stdout).unwrap();
     assert_eq!(
@@ -265,7 +290,16 @@ fn get_in_every_raw_layout() {
         let out = tmp.path().join(format!("{format}.raw"));
         let v: Value = serde_json::from_str(&ok(&spicelab(
             &dir,
-            &["cache", "get", &key, "-o", s(&out), "--format", format, "--json"],
+            &[
+                "cache",
+                "get",
+                &key,
+                "-o",
+                s(&out),
+                "--format",
+                format,
+                "--json",
+            ],
         )))
         .unwrap();
         assert_eq!(v["format"], format);
@@ -349,6 +383,7 @@ fn put_with_key_precision_and_codecs() {
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
         assert!(stderr(&o).contains("key"), "{bad}: {}", stderr(&o));
     }
-    let v: Value = serde_json::from_str(&ok(&spicelab(&dir, &["cache", "stats", "--json"]))).unwrap();
+    let v: Value =
+        serde_json::from_str(&ok(&spicelab(&dir, &["cache", "stats", "--json"]))).unwrap();
     assert_eq!(v["entries"], 1, "the refused puts stored nothing");
 }
