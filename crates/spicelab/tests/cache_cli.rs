@@ -313,7 +313,7 @@ fn get_in_every_raw_layout() {
             // LTspice stores the scale as a double and the other vectors as
             // singles (or doubles with the `double` flag): compare as f64
             let a = RawFile::open(&out).and_then(|r| r.read_all()).unwrap();
-            let b = RawFile::open(&fixture("ng39_rc_tran.raw"))
+            let b = RawFile::open(fixture("ng39_rc_tran.raw"))
                 .and_then(|r| r.read_all())
                 .unwrap();
             for (x, y) in a.plots[0].columns.iter().zip(&b.plots[0].columns) {
