@@ -108,9 +108,19 @@ pub struct Floors {
 pub const FLOORS_FILE: &str = "xtask/coverage-floors.toml";
 
 pub fn run(ws: &Workspace, args: &CoverageArgs) -> Result<ExitCode> {
+    Ok(if passes(ws, args)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs (unless `--no-run`) and reports; `Ok(false)` when the tests failed,
+/// or with `--check` when a floor is not met.
+pub fn passes(ws: &Workspace, args: &CoverageArgs) -> Result<bool> {
     let start = Instant::now();
     if !args.no_run && !run_tests(ws)? {
-        return Ok(ExitCode::FAILURE);
+        return Ok(false);
     }
     let summary = ws.target.join("llvm-cov").join("summary.json");
     if let Some(dir) = summary.parent() {
@@ -160,7 +170,7 @@ pub fn run(ws: &Workspace, args: &CoverageArgs) -> Result<ExitCode> {
         if args.check {
             eprintln!("xtask coverage: every crate is at or above its floor ({FLOORS_FILE})");
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(true);
     }
     for p in &problems {
         eprintln!(
@@ -168,11 +178,7 @@ pub fn run(ws: &Workspace, args: &CoverageArgs) -> Result<ExitCode> {
             if args.check { "FAIL" } else { "below floor" }
         );
     }
-    Ok(if args.check {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(!args.check)
 }
 
 /// `cargo llvm-cov --no-report --workspace --exclude xtask --exclude benches`:
