@@ -1,18 +1,22 @@
 //! `cargo xtask`: the project's tasks.
 //!
-//! - `cargo xtask test`: formatting, clippy, the gates and the whole test suite (what CI runs).
+//! - `cargo xtask test [--coverage]`: formatting, clippy, the gates and the whole test suite (what CI
+//!   runs; with `--coverage` the suite runs once under cargo-llvm-cov and the coverage floors are checked).
 //! - `cargo xtask gates`: the feature matrix (`cargo check`), rustdoc `-D warnings`, `cargo deny`.
 //! - `cargo xtask demo`: a real ngspice result shown through `spicelab info/stats/export`.
 //! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
 //! - `cargo xtask bench-cache [--quick]`: the result cache's ratio and speed (issue 3).
 //! - `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets of the RAW reader (nightly).
+//! - `cargo xtask coverage [--check] [--no-run] [--html]`: line and region coverage per crate
+//!   (cargo-llvm-cov) against the floors of `xtask/coverage-floors.toml`.
 
 mod bench;
 mod bench_cache;
 mod bench_fft;
 mod bench_hdf5;
 mod bench_run;
+mod coverage;
 mod demo;
 mod fixtures;
 mod fuzz;
@@ -48,6 +52,9 @@ enum Task {
     BenchCache(BenchCacheArgs),
     /// Fuzz the RAW reader (cargo-fuzz, nightly) for N seconds per target.
     Fuzz(fuzz::FuzzArgs),
+    /// Line and region coverage per crate and in total (cargo-llvm-cov over the whole test
+    /// suite, the `spicelab` binary included), against the floors of xtask/coverage-floors.toml.
+    Coverage(coverage::CoverageArgs),
     /// Write the man pages (spicelab.1, spicelab-COMMAND.1) generated from the CLI definitions.
     Man(ManArgs),
 }
@@ -80,6 +87,10 @@ struct TestArgs {
     /// Skip the gates (feature matrix, rustdoc, cargo deny).
     #[arg(long)]
     no_gates: bool,
+    /// Run the tests once, instrumented, as `cargo xtask coverage --check` does (cargo-llvm-cov):
+    /// the suite must pass and every crate stay at or above its coverage floor.
+    #[arg(long)]
+    coverage: bool,
     #[command(flatten)]
     gates: gates::GatesArgs,
 }
@@ -101,6 +112,7 @@ fn main() -> ExitCode {
         Task::Fixtures(a) => fixtures::run(&ws, &a).map(|_| ExitCode::SUCCESS),
         Task::Bench(a) => bench::run(&ws, &a),
         Task::Fuzz(a) => fuzz::run(&ws, &a),
+        Task::Coverage(a) => coverage::run(&ws, &a),
         Task::Man(a) => {
             let dir = a.out.clone().unwrap_or_else(|| ws.target.join("man"));
             let status = ws
@@ -168,11 +180,34 @@ fn test(ws: &util::Workspace, args: &TestArgs) -> anyhow::Result<ExitCode> {
     if !args.no_gates {
         steps.extend(gates::steps(&args.gates));
     }
-    steps.push(step("tests", &["test", "--workspace"]));
+    if !args.coverage {
+        steps.push(step("tests", &["test", "--workspace"]));
+    }
     for s in &steps {
         if !gates::run_step(ws, "xtask test", s)? {
             return Ok(ExitCode::FAILURE);
         }
+    }
+    if args.coverage {
+        eprintln!("xtask test: tests with coverage: cargo xtask coverage --check");
+        let t0 = std::time::Instant::now();
+        let cov = coverage::CoverageArgs {
+            check: true,
+            no_run: false,
+            html: false,
+            json: false,
+        };
+        if !coverage::passes(ws, &cov)? {
+            eprintln!(
+                "xtask test: tests with coverage FAILED after {:.1} s",
+                t0.elapsed().as_secs_f64()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        eprintln!(
+            "xtask test: tests with coverage ok in {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
     }
     eprintln!(
         "xtask test: all passed in {:.1} s",
