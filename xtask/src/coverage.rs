@@ -184,6 +184,12 @@ pub fn passes(ws: &Workspace, args: &CoverageArgs) -> Result<bool> {
 /// `cargo llvm-cov --no-report --workspace --exclude xtask --exclude benches`:
 /// the whole test suite, instrumented. `Ok(false)` when tests failed.
 fn run_tests(ws: &Workspace) -> Result<bool> {
+    // profile data of an earlier run (of another checkout, when the target
+    // directory was copied) would be counted again: start clean (the
+    // instrumented dependencies are kept)
+    let mut clean = ws.cargo();
+    clean.args(["llvm-cov", "clean", "--workspace"]);
+    run_cargo(clean, "cargo llvm-cov clean --workspace")?;
     let mut cmd = ws.cargo();
     cmd.args(["llvm-cov", "--no-report", "--workspace"]);
     for e in EXCLUDED {
