@@ -41,7 +41,8 @@
 //! - Line 1 of a netlist is the title: kept verbatim in [`Canonical::text`]
 //!   but **not** part of the key. ngspice never reads it as circuit; a title
 //!   edit changes no value (a cached RAW file shows the old title).
-//!   Included files have no title line.
+//!   Included files have no title line. Every line loses the `\r`s it ends
+//!   in (CRLF files give the same key as LF files).
 //! - Comment lines (first non-blank character `*`) and blank lines go,
 //!   including those between a line and its `+` continuation.
 //! - Inline comments go as ngspice 39 cuts them: `;` and `//` anywhere, `$`
