@@ -267,7 +267,13 @@ fn files_under(dir: &Path, suffixes: &[&str]) -> Result<Vec<(PathBuf, Vec<u8>)>>
 fn seed_name(ws: &Workspace, p: &Path) -> String {
     ws.rel(p)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -302,7 +308,10 @@ fn campaign_seeds(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
             .filter(|b| b.contains("[campaign]"))
             .enumerate()
         {
-            seeds.push((format!("docs-campaign.md-{i}.toml"), block.as_bytes().to_vec()));
+            seeds.push((
+                format!("docs-campaign.md-{i}.toml"),
+                block.as_bytes().to_vec(),
+            ));
         }
     }
     if seeds.is_empty() {

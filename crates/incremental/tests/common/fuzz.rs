@@ -45,7 +45,10 @@ pub fn canon_input(data: &[u8]) {
 fn check_lines(c: &Canonical, text: &str) {
     let mut in_control = false;
     for line in &c.lines {
-        assert!(!line.contains('\n'), "a line holds a newline: {line:?} of {text:?}");
+        assert!(
+            !line.contains('\n'),
+            "a line holds a newline: {line:?} of {text:?}"
+        );
         let first = line.split(|ch: char| ch.is_ascii_whitespace()).next();
         if in_control {
             in_control = line != ".endc";
@@ -57,7 +60,10 @@ fn check_lines(c: &Canonical, text: &str) {
             line,
             "white space around a line of {text:?}"
         );
-        assert!(!line.starts_with('*'), "a comment line {line:?} of {text:?}");
+        assert!(
+            !line.starts_with('*'),
+            "a comment line {line:?} of {text:?}"
+        );
         in_control = first == Some(".control");
     }
 }
@@ -93,8 +99,11 @@ pub fn write_tree(data: &[u8], base: &Path) {
     fs::create_dir_all(base.join("root/models/dir.lib")).unwrap();
 }
 
+/// (logical name, section, sha256, canonical text) of one include.
+type Portable = (String, Option<String>, String, String);
+
 /// What a result is made of, less the paths on this machine.
-fn portable(r: &Result<Vec<Include>, incremental::IncludeError>) -> Option<Vec<(String, Option<String>, String, String)>> {
+fn portable(r: &Result<Vec<Include>, incremental::IncludeError>) -> Option<Vec<Portable>> {
     r.as_ref().ok().map(|v| {
         v.iter()
             .map(|i| {
@@ -141,7 +150,10 @@ pub fn include_input(data: &[u8], scratch: &Path) {
             assert!(!e.to_string().is_empty());
         }
     }
-    assert_eq!(results[0], results[1], "a moved tree gives other names or hashes");
+    assert_eq!(
+        results[0], results[1],
+        "a moved tree gives other names or hashes"
+    );
 }
 
 fn check_includes(incs: &[Include]) {

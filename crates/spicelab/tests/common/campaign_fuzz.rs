@@ -25,7 +25,10 @@ pub const NETLISTS: &[(&str, &str)] = &[
         "clipper\n.include models/d.lib\nV1 in 0 sin(0 {amp} 1k)\nR1 in out {rs}\n\
          D1 out 0 dmod\n.tran 10u 2m\n.end\n",
     ),
-    ("amp.cir", "amp\nR1 in out {rload}\nR2 out 0 {r1}\n.op\n.end\n"),
+    (
+        "amp.cir",
+        "amp\nR1 in out {rload}\nR2 out 0 {r1}\n.op\n.end\n",
+    ),
     ("slow.cir", "slow\nR1 in 0 {r}\n.op\n.end\n"),
     ("t.cir", "t\nR1 in 0 {r}\n.op\n.end\n"),
     ("inc.cir", "inc\n.include missing.lib\nR1 in 0 {r}\n.end\n"),
