@@ -107,7 +107,7 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             out.push(normalise(&p));
         }
         if is_control_start(code) {
-            out.push(normalise(code));
+            out.push(normalise_control(code));
             in_control = true;
         } else {
             pending = Some(code.to_owned());
@@ -227,6 +227,18 @@ fn lowercase_unquoted(token: &str) -> String {
         }
     }
     out
+}
+
+/// A `.control` line: tokens lowercased outside quotes and joined by one
+/// space, nothing else dropped, so that it still starts a block when
+/// canonicalised again (`normalise` makes `.control )` into `.control)`,
+/// which does not).
+fn normalise_control(line: &str) -> String {
+    let toks: Vec<String> = tokens(strip_comment(line))
+        .iter()
+        .map(|t| lowercase_unquoted(t))
+        .collect();
+    toks.join(" ").trim_end_matches(ws).to_owned()
 }
 
 /// One logical line in canonical form: tokens joined by one space, no space

@@ -4,6 +4,10 @@
 //! - `canon-title-ends-in-two-cr.bin` (`\r\r`): the title kept one of its
 //!   two `\r`s, which canonicalising the canonical text took away: not
 //!   idempotent. Every line now loses all the `\r`s it ends in.
+//! - `canon-control-then-paren.bin` (`.control\t)\n\t`): the `.control`
+//!   line became `.control)` (no space before `)`), which no longer starts a
+//!   block, so the blank line kept verbatim inside it went the second time.
+//!   A `.control` line now keeps its tokens apart.
 //! - `include-diamond-exponential.bin`: four files, each including the next
 //!   30 times, took 30^4 reads (over a minute); a file walked once is now
 //!   not walked again.
@@ -52,6 +56,13 @@ fn a_title_ending_in_two_carriage_returns_loses_both() {
     let c = canonicalise_netlist("My title\r\r\nR1 a 0 1k\r\r\n");
     assert_eq!(c.title.as_deref(), Some("My title"));
     assert_eq!(c.lines, vec!["r1 a 0 1k"]);
+    assert_eq!(canonicalise_netlist(&c.text()), c);
+}
+
+#[test]
+fn a_control_line_stays_a_control_line() {
+    let c = canonicalise_netlist("t\n.CONTROL )\n\t\n.endc\n");
+    assert_eq!(c.lines, vec![".control )", "\t", ".endc"]);
     assert_eq!(canonicalise_netlist(&c.text()), c);
 }
 
