@@ -57,7 +57,8 @@
 //!   dot-commands). Kept as written: quoted text, and the file name of
 //!   `.include`/`.inc`/`.lib FILE SECTION` (file names are case-sensitive).
 //! - `.control` ... `.endc` blocks are kept verbatim (a script), only the
-//!   `.control` and `.endc` lines themselves are normalised.
+//!   `.control` and `.endc` lines themselves are normalised (the `.control`
+//!   line keeps a space before `)` and around `=`, so it stays a `.control`).
 //! - Nothing else is removed: lines after `.end` stay.
 //! - `//` starts a comment only as ngspice 39 reads it; other dialects'
 //!   comment syntaxes are not recognised (they would only make keys differ).
