@@ -1,7 +1,15 @@
-//! `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets of the
-//! RAW reader (`fuzz/`, nightly), each run for N seconds on a corpus seeded
-//! from the committed fixtures, the shared corpus when present and small
-//! files made by the writer (`fuzz/corpus/<target>/`, not committed).
+//! `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets
+//! (`fuzz/`, nightly) of the RAW reader, the cache envelope decoder, the
+//! campaign file parser, the netlist canonicaliser and the include
+//! resolver, each run for N seconds on a corpus of its own
+//! (`fuzz/corpus/<target>/`, not committed) seeded from the committed
+//! fixtures: RAW files (committed, the shared corpus when present, small
+//! files made by the writer) and cache entries for the RAW and cache
+//! targets; the example campaigns and the campaign texts of the spicelab
+//! tests and `docs/campaign.md` for `campaign`; the netlists of
+//! `examples/`, `fixtures/` and the shared corpus for `canon`; small
+//! include trees (chains, sections, cycles, missing files, names leaving
+//! the root) and those netlists for `include`.
 //!
 //! Needs the nightly toolchain and cargo-fuzz:
 //! `rustup toolchain install nightly --profile minimal` and
@@ -20,11 +28,14 @@ use std::process::{Command, ExitCode, Stdio};
 use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, Variable};
 
 /// The fuzz targets, in the order they run.
-pub const TARGETS: [&str; 4] = [
+pub const TARGETS: [&str; 7] = [
     "raw_open",
     "raw_differential",
     "cache_decode",
     "cache_forged",
+    "campaign",
+    "canon",
+    "include",
 ];
 
 /// Largest input the fuzzer makes. Longer seeds (the ASCII fixtures reach
@@ -40,7 +51,8 @@ pub struct FuzzArgs {
     /// Seconds to fuzz each target.
     #[arg(long, value_name = "N", default_value_t = 60)]
     pub seconds: u64,
-    /// Only this target (raw_open, raw_differential).
+    /// Only this target (raw_open, raw_differential, cache_decode,
+    /// cache_forged, campaign, canon, include).
     #[arg(long, value_name = "T")]
     pub target: Option<String>,
 }
@@ -76,12 +88,18 @@ pub fn run(ws: &Workspace, args: &FuzzArgs) -> Result<ExitCode> {
              `rustup toolchain install nightly --profile minimal` and `cargo install cargo-fuzz --locked`"
         ),
     }
-    let seeds = seed_files(ws)?;
+    let raw_seeds = seed_files(ws)?;
     let mut rows = Vec::new();
     let mut failed = false;
     for t in &targets {
         let corpus = fuzz_dir.join("corpus").join(t);
         fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
+        let seeds = match *t {
+            "campaign" => campaign_seeds(ws)?,
+            "canon" => netlist_seeds(ws)?,
+            "include" => include_seeds(ws)?,
+            _ => raw_seeds.clone(),
+        };
         for (name, bytes) in &seeds {
             // raw_differential: the first byte picks the dialect (0: detected)
             let content = if *t == "raw_differential" {
@@ -218,6 +236,290 @@ fn run_target(
     let status = child.wait().context("waiting for cargo fuzz")?;
     let _ = out_thread.join();
     Ok((status.success(), stats, tail.into()))
+}
+
+/// Files under `dir` (recursively, sorted) whose name ends in one of
+/// `suffixes` and that are at most [`MAX_SEED`] bytes: (path, bytes).
+fn files_under(dir: &Path, suffixes: &[&str]) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.filter_map(|e| e.ok()) {
+            let p = e.path();
+            let Ok(meta) = fs::metadata(&p) else { continue };
+            if meta.is_dir() {
+                todo.push(p);
+                continue;
+            }
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if meta.len() <= MAX_SEED && suffixes.iter().any(|s| name.ends_with(s)) {
+                let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+                out.push((p, bytes));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A seed's file name from its path: the path's parts joined with `-`.
+fn seed_name(ws: &Workspace, p: &Path) -> String {
+    ws.rel(p)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Seeds of `campaign`: every `campaign.toml` under `examples/`, the
+/// string literals holding `[campaign]` in the spicelab tests (the
+/// integration tests and `src/campaign/tests.rs`), and the TOML blocks of
+/// `docs/campaign.md` holding `[campaign]`.
+fn campaign_seeds(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut seeds = Vec::new();
+    for (p, bytes) in files_under(&ws.root.join("examples"), &["campaign.toml"])? {
+        seeds.push((seed_name(ws, &p), bytes));
+    }
+    let crate_dir = ws.root.join("crates/spicelab");
+    let mut sources = files_under(&crate_dir.join("tests"), &[".rs"])?;
+    sources.extend(files_under(&crate_dir.join("src/campaign"), &["tests.rs"])?);
+    for (p, bytes) in sources {
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, lit) in string_literals(&text)
+            .into_iter()
+            .filter(|l| l.contains("[campaign]"))
+            .enumerate()
+        {
+            seeds.push((format!("{}-{i}.toml", seed_name(ws, &p)), lit.into_bytes()));
+        }
+    }
+    let doc = ws.root.join("docs/campaign.md");
+    if let Ok(text) = fs::read_to_string(&doc) {
+        for (i, block) in text
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .filter(|b| b.contains("[campaign]"))
+            .enumerate()
+        {
+            seeds.push((
+                format!("docs-campaign.md-{i}.toml"),
+                block.as_bytes().to_vec(),
+            ));
+        }
+    }
+    if seeds.is_empty() {
+        bail!("no campaign seeds found under examples/, crates/spicelab or docs/");
+    }
+    Ok(seeds)
+}
+
+/// The string literals of Rust source: raw (`r"..."`, `r#"..."#`) as
+/// written, plain (`"..."`) with the escapes `\n`, `\r`, `\t`, `\\`, `\"`,
+/// `\'`, `\0` and line continuations read. Good enough for seeds: a
+/// character literal or a comment holding a quote can misalign it.
+fn string_literals(src: &str) -> Vec<String> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                // a line comment
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'\'' => {
+                // a char literal ('"', '\'') or a lifetime: skip to its end
+                if b.get(i + 2) == Some(&b'\'') {
+                    i += 3;
+                } else if b.get(i + 1) == Some(&b'\\') && b.get(i + 3) == Some(&b'\'') {
+                    i += 4;
+                } else {
+                    i += 1;
+                }
+            }
+            b'r' if matches!(b.get(i + 1), Some(b'"' | b'#'))
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) =>
+            {
+                let hashes = b[i + 1..].iter().take_while(|c| **c == b'#').count();
+                let open = i + 1 + hashes;
+                if b.get(open) != Some(&b'"') {
+                    i += 1;
+                    continue;
+                }
+                let close = format!("\"{}", "#".repeat(hashes));
+                match src[open + 1..].find(&close) {
+                    Some(len) => {
+                        out.push(src[open + 1..open + 1 + len].to_owned());
+                        i = open + 1 + len + close.len();
+                    }
+                    None => break,
+                }
+            }
+            b'"' => {
+                let mut s = String::new();
+                let mut chars = src[i + 1..].char_indices();
+                let mut end = None;
+                while let Some((k, c)) = chars.next() {
+                    match c {
+                        '"' => {
+                            end = Some(i + 1 + k + 1);
+                            break;
+                        }
+                        '\\' => match chars.next() {
+                            Some((_, 'n')) => s.push('\n'),
+                            Some((_, 'r')) => s.push('\r'),
+                            Some((_, 't')) => s.push('\t'),
+                            Some((_, '0')) => s.push('\0'),
+                            Some((_, '\n')) => {
+                                // a continuation: the next line's leading blanks go too
+                                let rest = chars.as_str();
+                                let skip = rest.len() - rest.trim_start().len();
+                                for _ in 0..rest[..skip].chars().count() {
+                                    chars.next();
+                                }
+                            }
+                            Some((_, other)) => s.push(other),
+                            None => break,
+                        },
+                        c => s.push(c),
+                    }
+                }
+                match end {
+                    Some(e) => {
+                        out.push(s);
+                        i = e;
+                    }
+                    None => break,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The netlists: every `.cir` under `examples/` and `fixtures/`, and the
+/// small ones of the shared corpus when it is there.
+fn netlists(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![ws.root.join("examples"), ws.root.join("fixtures")];
+    let shared = ws.root.join("../shared/raw-samples");
+    if shared.join("MANIFEST.toml").is_file() {
+        dirs.push(shared);
+    }
+    for d in dirs {
+        for (p, bytes) in files_under(&d, &[".cir"])? {
+            out.push((seed_name(ws, &p), bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// Seeds of `canon`: the netlists, and the include trees' files.
+fn netlist_seeds(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut seeds = netlists(ws)?;
+    if seeds.is_empty() {
+        bail!("no .cir netlists found under examples/ or fixtures/");
+    }
+    for (name, tree) in include_trees() {
+        for (k, part) in tree.iter().enumerate() {
+            seeds.push((format!("tree-{name}-{k}.cir"), part.as_bytes().to_vec()));
+        }
+    }
+    Ok(seeds)
+}
+
+/// Small include trees, one string per file of the `include` target, in
+/// its order: `root/top.cir`, `root/models/a.lib`, `root/models/sub/b.lib`,
+/// `root/c.lib`, `outside.lib` (see `crates/incremental/tests/common/fuzz.rs`).
+fn include_trees() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "chain",
+            vec![
+                "chain\n.include models/a.lib\n.lib c.lib tt\nR1 a 0 {r}\n.end\n",
+                "* a\n.include sub/b.lib\n.model dm d (is=1e-14)\n",
+                ".INC '../../c.lib'\n.param rb = 2k\n",
+                ".lib tt\n.param r=1k\n.endl\n.lib ff\n.include ../outside.lib\n.endl\n",
+                ".param x=1\n",
+            ],
+        ),
+        (
+            "cycle",
+            vec![
+                "cycle\n.include models/a.lib\n.end\n",
+                ".include sub/b.lib\n",
+                ".include ../a.lib\n",
+            ],
+        ),
+        (
+            "section-cycle",
+            vec![
+                "sections\n.lib c.lib ff\n.lib \"c.lib\" TT\n.end\n",
+                "",
+                "",
+                ".lib tt\n.lib c.lib ff\n.endl tt\n.lib ff\n.lib c.lib tt\n.endl\n",
+            ],
+        ),
+        (
+            "errors",
+            vec![
+                "errors\n.include\n.include missing.lib\n.include models/dir.lib\n.include /nonexistent/x.lib\n.lib c.lib ss\n",
+                "",
+                "",
+                ".lib tt\n.endl\n",
+            ],
+        ),
+        (
+            "outside",
+            vec![
+                "outside\n.include ../outside.lib\n.include models/../../outside.lib\n.include ./models/./a.lib\n.end\n",
+                ".include ../../outside.lib\n",
+                "",
+                "",
+                "* out\n.include root/c.lib\n",
+            ],
+        ),
+        (
+            "control",
+            vec![
+                "control\n.control\n.include models/a.lib\n.endc\nR1 a 0 1 ; .include x\n+ 2\n.include \"models/sub/b.lib\" $ c\n",
+                "",
+                ".lib c.lib tt\n",
+                ".lib tt\n.endl\n",
+            ],
+        ),
+    ]
+}
+
+/// Seeds of `include`: [`include_trees`], and each netlist as the top file
+/// of the `chain` tree.
+fn include_seeds(ws: &Workspace) -> Result<Vec<(String, Vec<u8>)>> {
+    let join = |parts: &[&[u8]]| parts.join(&0u8);
+    let trees = include_trees();
+    let mut seeds: Vec<(String, Vec<u8>)> = trees
+        .iter()
+        .map(|(name, parts)| {
+            let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+            (format!("tree-{name}"), join(&parts))
+        })
+        .collect();
+    let chain: Vec<&[u8]> = trees[0].1.iter().map(|p| p.as_bytes()).collect();
+    for (name, bytes) in netlists(ws)? {
+        let mut parts = chain.clone();
+        parts[0] = &bytes;
+        seeds.push((format!("top-{name}"), join(&parts)));
+    }
+    Ok(seeds)
 }
 
 /// The seeds: the committed ngspice fixtures, the small files of the shared

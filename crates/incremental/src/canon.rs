@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 /// A canonicalised netlist or included file.
 ///
-/// `title` is the first line of a netlist, kept exactly as written (less a
-/// trailing `\r`); an included file has no title (`None`). `lines` are the
+/// `title` is the first line of a netlist, kept exactly as written (less
+/// the `\r`s it ends in); an included file has no title (`None`). `lines` are the
 /// logical lines of the rest, one per element or dot-command, in the
 /// canonical form described in the crate documentation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,10 +48,12 @@ impl Canonical {
 }
 
 /// Canonicalises a top-level netlist: line 1 is the title (kept verbatim, as
-/// ngspice treats it), the rest is canonicalised.
+/// ngspice treats it), the rest is canonicalised. Every line loses the `\r`s
+/// it ends in (not only one: a title or `.control` line ending in `\r\r`
+/// would otherwise lose its last `\r` only when canonicalised again).
 pub fn canonicalise_netlist(text: &str) -> Canonical {
     let text = text.strip_suffix('\n').unwrap_or(text);
-    let mut physical = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let mut physical = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let title = physical.next().map(str::to_owned);
     let lines = canonical_lines(physical);
     Canonical { title, lines }
@@ -61,7 +63,7 @@ pub fn canonicalise_netlist(text: &str) -> Canonical {
 /// every line is content.
 pub fn canonicalise_include(text: &str) -> Canonical {
     let text = text.strip_suffix('\n').unwrap_or(text);
-    let physical = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let physical = text.split('\n').map(|l| l.trim_end_matches('\r'));
     Canonical {
         title: None,
         lines: canonical_lines(physical),
@@ -105,7 +107,7 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             out.push(normalise(&p));
         }
         if is_control_start(code) {
-            out.push(normalise(code));
+            out.push(normalise_control(code));
             in_control = true;
         } else {
             pending = Some(code.to_owned());
@@ -225,6 +227,18 @@ fn lowercase_unquoted(token: &str) -> String {
         }
     }
     out
+}
+
+/// A `.control` line: tokens lowercased outside quotes and joined by one
+/// space, nothing else dropped, so that it still starts a block when
+/// canonicalised again (`normalise` makes `.control )` into `.control)`,
+/// which does not).
+fn normalise_control(line: &str) -> String {
+    let toks: Vec<String> = tokens(strip_comment(line))
+        .iter()
+        .map(|t| lowercase_unquoted(t))
+        .collect();
+    toks.join(" ").trim_end_matches(ws).to_owned()
 }
 
 /// One logical line in canonical form: tokens joined by one space, no space

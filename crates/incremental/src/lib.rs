@@ -41,7 +41,8 @@
 //! - Line 1 of a netlist is the title: kept verbatim in [`Canonical::text`]
 //!   but **not** part of the key. ngspice never reads it as circuit; a title
 //!   edit changes no value (a cached RAW file shows the old title).
-//!   Included files have no title line.
+//!   Included files have no title line. Every line loses the `\r`s it ends
+//!   in (CRLF files give the same key as LF files).
 //! - Comment lines (first non-blank character `*`) and blank lines go,
 //!   including those between a line and its `+` continuation.
 //! - Inline comments go as ngspice 39 cuts them: `;` and `//` anywhere, `$`
@@ -56,7 +57,8 @@
 //!   dot-commands). Kept as written: quoted text, and the file name of
 //!   `.include`/`.inc`/`.lib FILE SECTION` (file names are case-sensitive).
 //! - `.control` ... `.endc` blocks are kept verbatim (a script), only the
-//!   `.control` and `.endc` lines themselves are normalised.
+//!   `.control` and `.endc` lines themselves are normalised (the `.control`
+//!   line keeps a space before `)` and around `=`, so it stays a `.control`).
 //! - Nothing else is removed: lines after `.end` stay.
 //! - `//` starts a comment only as ngspice 39 reads it; other dialects'
 //!   comment syntaxes are not recognised (they would only make keys differ).
