@@ -276,7 +276,7 @@ impl Walker {
             if self.done.contains(&visit) {
                 continue;
             }
-            let text = match std::fs::read(&resolved) {
+            let text = match read_netlist_file(&resolved) {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let mut chain = self.chain();
@@ -376,12 +376,60 @@ pub fn resolve_includes(
 
 /// [`resolve_includes`] on the netlist read from `netlist_path`.
 pub fn resolve_file(netlist_path: &Path, root: &Path) -> Result<Vec<Include>, IncludeError> {
-    let text = std::fs::read(netlist_path).map_err(|source| IncludeError::Read {
+    let text = read_netlist_file(netlist_path).map_err(|source| IncludeError::Read {
         chain: Chain(vec![netlist_path.display().to_string()]),
         path: netlist_path.to_path_buf(),
         source,
     })?;
     resolve_includes(&String::from_utf8_lossy(&text), netlist_path, root)
+}
+
+/// Largest netlist or included file read (a model library of a foundry PDK
+/// is a few MB; this leaves room and stops a link to an endless device).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a netlist or an included file: only a regular file (a FIFO would
+/// block the read, a device such as `/dev/zero` never ends), and at most
+/// [`MAX_FILE_BYTES`].
+pub fn read_netlist_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    // metadata first: opening a FIFO for reading blocks until a writer comes
+    let meta = std::fs::metadata(path)?;
+    let not_regular = |meta: &std::fs::Metadata| {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, kind)
+    };
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} bytes, more than the {} MiB a netlist file may have",
+                meta.len(),
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("grew past {} MiB while read", MAX_FILE_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -81,7 +81,9 @@ pub use canon::{canonicalise_include, canonicalise_netlist, Canonical};
 pub use identity::{
     job, job_from_text, Job, JobError, JobIdentity, JobSpec, Simulator, KEY_VERSION,
 };
-pub use include::{resolve_file, resolve_includes, Chain, Include, IncludeError};
+pub use include::{
+    read_netlist_file, resolve_file, resolve_includes, Chain, Include, IncludeError, MAX_FILE_BYTES,
+};
 pub use manifest::{explain, Manifest, ManifestEntry, ManifestError, Reason, MANIFEST_VERSION};
 pub use subst::{substitute, substitute_checked, SubstError};
 

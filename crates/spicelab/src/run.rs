@@ -192,13 +192,14 @@ pub fn plan(
     let simulator = incremental::Simulator::new(sim.name(), version);
     let manifest_path = manifest_path(store, &campaign.name);
     let manifest = incremental::Manifest::load(&manifest_path)?;
-    let netlist_text = std::fs::read(&campaign.netlist).map_err(|source| RunError::Job {
-        job: 0,
-        source: incremental::JobError::Read {
-            path: campaign.netlist.clone(),
-            source,
-        },
-    })?;
+    let netlist_text =
+        incremental::read_netlist_file(&campaign.netlist).map_err(|source| RunError::Job {
+            job: 0,
+            source: incremental::JobError::Read {
+                path: campaign.netlist.clone(),
+                source,
+            },
+        })?;
     let netlist_text = String::from_utf8_lossy(&netlist_text);
     let mut jobs = Vec::with_capacity(campaign.job_count());
     for p in campaign.jobs() {

@@ -193,10 +193,17 @@ impl Campaign {
     /// text: see [`Campaign::check_netlist`], or [`Campaign::load_checked`]
     /// for both).
     pub fn load(path: &Path) -> Result<Campaign, CampaignError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CampaignError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        // only a regular file of bounded size (a FIFO or /dev/zero is refused)
+        let text = incremental::read_netlist_file(path)
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
+                })
+            })
+            .map_err(|source| CampaignError::Read {
+                file: path.to_path_buf(),
+                source,
+            })?;
         Campaign::parse(&text, path)
     }
 

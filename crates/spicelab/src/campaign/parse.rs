@@ -286,13 +286,15 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Campaign> {
     }
     let netlist = root.join(nl);
     if !netlist.is_file() {
+        let what = if netlist.exists() {
+            "is not a regular file (a directory, FIFO or device)"
+        } else {
+            "does not exist (relative paths are relative to the campaign file)"
+        };
         return Err(cx.err(
             ne.value.span(),
             "[campaign] netlist",
-            format!(
-                "the netlist `{}` does not exist (relative paths are relative to the campaign file)",
-                netlist.display()
-            ),
+            format!("the netlist `{}` {what}", netlist.display()),
         ));
     }
 
