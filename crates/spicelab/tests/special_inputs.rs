@@ -37,7 +37,13 @@ fn a_fifo_campaign_and_a_dev_zero_netlist_are_refused() {
     )
     .unwrap();
     refused_fast(
-        &["run", "--dry-run", "--cache", s(&dir.path().join("cache")), s(&campaign)],
+        &[
+            "run",
+            "--dry-run",
+            "--cache",
+            s(&dir.path().join("cache")),
+            s(&campaign),
+        ],
         "/dev/zero netlist",
     );
 }
