@@ -119,6 +119,9 @@ pub fn run(ws: &Workspace, args: &CoverageArgs) -> Result<ExitCode> {
 /// or with `--check` when a floor is not met.
 pub fn passes(ws: &Workspace, args: &CoverageArgs) -> Result<bool> {
     let start = Instant::now();
+    if !has_llvm_cov() {
+        install_llvm_cov()?;
+    }
     if !args.no_run && !run_tests(ws)? {
         return Ok(false);
     }
@@ -236,6 +239,28 @@ fn install_hint() -> &'static str {
 
 fn no_llvm_cov(e: &std::io::Error) -> anyhow::Error {
     anyhow!("cannot run cargo llvm-cov ({e}); {}", install_hint())
+}
+
+/// Installs what the coverage run needs, as `.ci/run` does: the llvm-tools
+/// component and cargo-llvm-cov (a few minutes, once).
+fn install_llvm_cov() -> Result<()> {
+    eprintln!(
+        "xtask coverage: cargo-llvm-cov is missing: installing it \
+         (`rustup component add llvm-tools`, `cargo install cargo-llvm-cov --locked`)"
+    );
+    let mut rustup = Command::new("rustup");
+    rustup.args(["component", "add", "llvm-tools"]);
+    run_cargo(rustup, "rustup component add llvm-tools")?;
+    let mut install = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    install.args(["install", "cargo-llvm-cov", "--locked"]);
+    run_cargo(install, "cargo install cargo-llvm-cov --locked")?;
+    if !has_llvm_cov() {
+        bail!(
+            "cargo-llvm-cov was installed but does not run: {}",
+            install_hint()
+        );
+    }
+    Ok(())
 }
 
 fn has_llvm_cov() -> bool {
