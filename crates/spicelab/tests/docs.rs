@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -60,31 +62,22 @@ fn matches(expected: &[&str], got: &[&str]) -> bool {
 /// plot per step, named `Step Analysis: Step K of 3 params:  name = R1 value
 /// = ...  Transient Analysis`.
 fn xyce_step(path: &Path) {
-    use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
-    let plots: Vec<Plot> = [1000.0, 2000.0, 4000.0]
+    let plots: Vec<_> = [1000.0, 2000.0, 4000.0]
         .iter()
         .enumerate()
         .map(|(k, &r)| {
             let time: Vec<f64> = (0..6).map(|p| p as f64 * 1e-6).collect();
             let v = time.iter().map(|t| 1.0 - (-t / (r * 1e-9)).exp()).collect();
-            Plot {
-                header: PlotHeader {
-                    title: "RC step response".into(),
-                    plotname: format!(
-                        "Step Analysis: Step {} of 3 params:  name = R1 value = {r}  Transient Analysis",
-                        k + 1
-                    ),
-                    flags: Flags::parse("real"),
-                    n_points: 6,
-                    variables: vec![
-                        Variable::new(0, "TIME", "time"),
-                        Variable::new(1, "V(OUT)", "voltage"),
-                    ],
-                    ..PlotHeader::default()
-                },
-                columns: vec![Column::F64(time), Column::F64(v)],
-                steps: Steps::single(6),
-            }
+            let params = format!("name = R1 value = {r}");
+            common::xyce_step_plot(
+                k + 1,
+                3,
+                &params,
+                "RC step response",
+                ["TIME", "V(OUT)"],
+                time,
+                v,
+            )
         })
         .collect();
     raw_stream::write_file(path, raw_stream::RawFormat::NgspiceBinary, &plots).unwrap();

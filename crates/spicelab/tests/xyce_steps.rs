@@ -11,7 +11,6 @@ use common::{corpus, run, s};
 use raw_stream::{write_file, RawFormat};
 use serde_json::Value;
 use std::path::Path;
-use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
 
 fn json(args: &[&str]) -> Value {
     let out = run(args);
@@ -175,29 +174,13 @@ fn corpus_ac_step_is_two_stepped_plots() {
 /// each step is 5 points of v(out) = k * (p + 1) for step k (1-based).
 fn stepped_tran(path: &Path, order: &[usize]) {
     let r = [1000.0, 2000.0, 3000.0];
-    let plots: Vec<Plot> = order
+    let plots: Vec<_> = order
         .iter()
         .map(|&k| {
             let time: Vec<f64> = (0..5).map(|p| p as f64 * 1e-6).collect();
             let v: Vec<f64> = (0..5).map(|p| (k * (p + 1)) as f64).collect();
-            Plot {
-                header: PlotHeader {
-                    title: "* stepped".into(),
-                    plotname: format!(
-                        "Step Analysis: Step {k} of 3 params:  name = R1 value = {}  name = C1 value = 1e-09  Transient Analysis",
-                        r[k - 1]
-                    ),
-                    flags: Flags::parse("real"),
-                    n_points: 5,
-                    variables: vec![
-                        Variable::new(0, "time", "time"),
-                        Variable::new(1, "v(out)", "voltage"),
-                    ],
-                    ..PlotHeader::default()
-                },
-                columns: vec![Column::F64(time), Column::F64(v)],
-                steps: Steps::single(5),
-            }
+            let params = format!("name = R1 value = {}  name = C1 value = 1e-09", r[k - 1]);
+            common::xyce_step_plot(k, 3, &params, "* stepped", ["time", "v(out)"], time, v)
         })
         .collect();
     write_file(path, RawFormat::NgspiceBinary, &plots).unwrap();

@@ -40,3 +40,37 @@ pub fn run(args: &[&str]) -> Output {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }
+
+/// One step of a transient `.STEP` run as Xyce writes it: a plot of its
+/// own named `Step Analysis: Step K of N params:  PARAMS  Transient
+/// Analysis`, with `PARAMS` as written (`name = R1 value = 1000`), variables
+/// `scale` (time) and `trace` (voltage).
+pub fn xyce_step_plot(
+    k: usize,
+    of: usize,
+    params: &str,
+    title: &str,
+    [scale, trace]: [&str; 2],
+    time: Vec<f64>,
+    values: Vec<f64>,
+) -> waveform::Plot {
+    use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
+    let n = time.len() as u64;
+    Plot {
+        header: PlotHeader {
+            title: title.into(),
+            plotname: format!(
+                "Step Analysis: Step {k} of {of} params:  {params}  Transient Analysis"
+            ),
+            flags: Flags::parse("real"),
+            n_points: n,
+            variables: vec![
+                Variable::new(0, scale, "time"),
+                Variable::new(1, trace, "voltage"),
+            ],
+            ..PlotHeader::default()
+        },
+        columns: vec![Column::F64(time), Column::F64(values)],
+        steps: Steps::single(n),
+    }
+}
