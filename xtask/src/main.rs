@@ -182,6 +182,10 @@ fn test(ws: &util::Workspace, args: &TestArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.coverage {
         steps.push(step("tests", &["test", "--workspace"]));
+    } else {
+        // cargo llvm-cov runs no doctests on a stable toolchain: the
+        // examples of the docs (every lib.rs opens with one) run here
+        steps.push(step("doctests", &["test", "--workspace", "--doc"]));
     }
     for s in &steps {
         if !gates::run_step(ws, "xtask test", s)? {
