@@ -4,8 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../raw-stream/tests/common/require.rs"]
-mod require;
+mod common;
+
+use common::require;
 
 use cache_zstd::{decode_entry, encode_entry, CodecChoice, EncodeOptions, Entry, JobMeta};
 use raw_stream::RawFile;
@@ -76,18 +77,11 @@ fn every_fixture_and_sample_round_trips_bit_for_bit() {
 }
 
 fn spicelab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spicelab"))
-        .args(args)
-        .env("SPICELAB_CACHE_DIR", dir)
-        .env_remove("SPICELAB_CACHE_SECRET")
-        .output()
-        .unwrap()
+    common::in_cache(dir, args)
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
+    common::fixture(name)
 }
 
 /// put -> get writes a RAW file with the same values; stats counts it; a

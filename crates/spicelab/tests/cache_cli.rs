@@ -11,16 +11,11 @@ use common::{fixture, s};
 use raw_stream::RawFile;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use waveform::Encoding;
 
 fn spicelab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spicelab"))
-        .args(args)
-        .env("SPICELAB_CACHE_DIR", dir)
-        .env_remove("SPICELAB_CACHE_SECRET")
-        .output()
-        .unwrap()
+    common::in_cache(dir, args)
 }
 
 fn ok(o: &Output) -> String {

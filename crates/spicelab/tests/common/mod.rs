@@ -74,3 +74,14 @@ pub fn xyce_step_plot(
         steps: Steps::single(n),
     }
 }
+
+/// Runs `spicelab ARGS...` on the cache in `dir` (`SPICELAB_CACHE_DIR`),
+/// without a cache secret from the environment.
+pub fn in_cache(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .env("SPICELAB_CACHE_DIR", dir)
+        .env_remove("SPICELAB_CACHE_SECRET")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run spicelab: {e}"))
+}
