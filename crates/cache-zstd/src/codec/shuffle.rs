@@ -83,10 +83,11 @@ pub(super) fn unshuffle_map<T: Word, S: Copy>(
     if bytes.len() < n * T::BYTES {
         return Vec::new();
     }
-    // Written in place (no push: the state stays in registers).
-    let mut out = vec![T::default(); n];
-    let mut blocks = out.chunks_exact_mut(8);
-    for (c, o) in (&mut blocks).enumerate() {
+    // Reserved, not zeroed: every word is appended once, 8 at a time from
+    // a local block (the state stays in registers).
+    let mut out = Vec::with_capacity(n);
+    let chunks = n / 8;
+    for c in 0..chunks {
         // 8 words at a time: 8 contiguous bytes per plane, transposed.
         let mut r = [0u64; 8];
         for (b, row) in r.iter_mut().enumerate().take(T::BYTES) {
@@ -96,13 +97,14 @@ pub(super) fn unshuffle_map<T: Word, S: Copy>(
             *row = u64::from_le_bytes(p);
         }
         transpose8(&mut r);
-        for (slot, x) in o.iter_mut().zip(r) {
+        let mut block = [T::default(); 8];
+        for (slot, x) in block.iter_mut().zip(r) {
             *slot = f(T::from_u64(x), &mut state);
         }
+        out.extend_from_slice(&block);
     }
-    let tail = n - blocks.into_remainder().len();
-    for (i, slot) in out.iter_mut().enumerate().skip(tail) {
-        *slot = f(gather(bytes, n, i), &mut state);
+    for i in chunks * 8..n {
+        out.push(f(gather(bytes, n, i), &mut state));
     }
     out
 }
