@@ -1,7 +1,7 @@
 //! `cargo xtask fuzz --seconds N [--target T]`: the cargo-fuzz targets
 //! (`fuzz/`, nightly) of the RAW reader, the cache envelope decoder, the
-//! campaign file parser, the netlist canonicaliser and the include
-//! resolver, each run for N seconds on a corpus of its own
+//! campaign file parser, the netlist canonicaliser, the include
+//! resolver and the HDF5 reader of spicelab's own files, each run for N seconds on a corpus of its own
 //! (`fuzz/corpus/<target>/`, not committed) seeded from the committed
 //! fixtures: RAW files (committed, the shared corpus when present, small
 //! files made by the writer) and cache entries for the RAW and cache
@@ -9,7 +9,9 @@
 //! tests and `docs/campaign.md` for `campaign`; the netlists of
 //! `examples/`, `fixtures/` and the shared corpus for `canon`; small
 //! include trees (chains, sections, cycles, missing files, names leaving
-//! the root) and those netlists for `include`.
+//! the root) and those netlists for `include`; for `h5_read`, whose input
+//! is a recipe (a small result to export, then edits of the HDF5 file), the
+//! RAW seeds' bytes serve as well as any.
 //!
 //! Needs the nightly toolchain and cargo-fuzz:
 //! `rustup toolchain install nightly --profile minimal` and
@@ -28,7 +30,7 @@ use std::process::{Command, ExitCode, Stdio};
 use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, Variable};
 
 /// The fuzz targets, in the order they run.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "raw_open",
     "raw_differential",
     "cache_decode",
@@ -36,6 +38,7 @@ pub const TARGETS: [&str; 7] = [
     "campaign",
     "canon",
     "include",
+    "h5_read",
 ];
 
 /// Largest input the fuzzer makes. Longer seeds (the ASCII fixtures reach

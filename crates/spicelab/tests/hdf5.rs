@@ -393,6 +393,21 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
     if let Some(py) = py {
         check(py, &native, &expect);
     }
+    // spicelab's own reader: the runs as rows, each equal to the cache.
+    let reader = spicelab::store_hdf5::H5Reader::open(&native).unwrap();
+    assert_eq!(reader.kind(), "campaign");
+    let tran = &reader.plots()[0];
+    assert_eq!(tran.group, "tran");
+    let rows = tran.rows.as_ref().unwrap();
+    assert_eq!(rows.dim, "run");
+    assert_eq!(rows.lengths, n_points);
+    let vi = tran.header.find("v(out)").unwrap();
+    for (r, (t, v)) in runs.iter().enumerate() {
+        let got_t = reader.read(0, 0, Some(r), 0..t.len()).unwrap().to_f64();
+        let got_v = reader.read(0, vi, Some(r), 0..v.len()).unwrap().to_f64();
+        assert_eq!(&got_t, t, "run {r}");
+        assert_eq!(&got_v, v, "run {r}");
+    }
 
     // Resampled: one `time` dimension of 101 points over the span all runs cover.
     let t0 = runs.iter().map(|r| r.0[0]).fold(f64::MIN, f64::max);
@@ -430,6 +445,18 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
     if let Some(py) = py {
         check(py, &resampled, &expect);
     }
+    // The reader: a shared 1-D time, every run a full row.
+    let reader = spicelab::store_hdf5::H5Reader::open(&resampled).unwrap();
+    let tran = &reader.plots()[0];
+    assert_eq!(tran.rows.as_ref().unwrap().lengths, vec![101; 8]);
+    assert_eq!(reader.read(0, 0, None, 0..101).unwrap().to_f64(), grid);
+    let whole = reader.read_plot(0).unwrap();
+    assert_eq!(
+        whole.steps.starts,
+        (0..8).map(|r| r * 101).collect::<Vec<u64>>()
+    );
+    let vi = tran.header.find("v(out)").unwrap();
+    assert_eq!(whole.columns[vi].to_f64(), got);
 }
 
 /// A RAW file of `n` points of noise-like values (compresses badly).

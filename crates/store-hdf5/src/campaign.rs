@@ -228,6 +228,7 @@ pub fn write_campaign(
             let gname = groups.take(tp.header.analysis());
             let g = cx.group(root, &gname)?;
             plot_attrs(&cx, &g, &tp.header)?;
+            cx.attr_num(&g, "plot_index", pi as i64)?;
             let mut names = Names::default();
             run_vars(&cx, &g, info, &mut names, false)?;
             let run_ds = cx.h5("opening", &format!("/{gname}/run"), g.dataset("run"))?;

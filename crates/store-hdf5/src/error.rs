@@ -1,4 +1,4 @@
-//! Errors of the HDF5 writers.
+//! Errors of the HDF5 writers and reader.
 
 use std::path::PathBuf;
 
@@ -60,6 +60,29 @@ pub enum Hdf5Error {
         /// Why.
         message: String,
     },
+    /// A file being read is not laid out as spicelab writes its HDF5
+    /// files (a missing attribute, a wrong type or shape).
+    #[error("{path}: {object}: {message}")]
+    Format {
+        /// The HDF5 file being read.
+        path: PathBuf,
+        /// The object: `/tran/v(out)`, `/` for the file.
+        object: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file being read has a format version this build does not read.
+    #[error(
+        "{path}: spicelab HDF5 format version {found}; this build reads versions 1 to {supported}"
+    )]
+    Version {
+        /// The HDF5 file being read.
+        path: PathBuf,
+        /// The file's `spicelab_hdf5_version`.
+        found: i32,
+        /// The newest version this build reads.
+        supported: i32,
+    },
 }
 
 impl Hdf5Error {
@@ -70,7 +93,9 @@ impl Hdf5Error {
             | Hdf5Error::Source { path, .. }
             | Hdf5Error::Hdf5 { path, .. }
             | Hdf5Error::Io { path, .. }
-            | Hdf5Error::Invalid { path, .. } => path,
+            | Hdf5Error::Invalid { path, .. }
+            | Hdf5Error::Format { path, .. }
+            | Hdf5Error::Version { path, .. } => path,
         }
     }
 }

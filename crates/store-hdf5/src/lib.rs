@@ -53,6 +53,7 @@ mod campaign;
 mod error;
 mod h5;
 mod raw;
+mod read;
 
 pub use campaign::{
     write_campaign, BlockSink, CampaignInfo, CampaignRun, RunPlot, RunSource, SourceFailure,
@@ -60,6 +61,7 @@ pub use campaign::{
 pub use error::{Hdf5Error, Result};
 pub use h5::{zstd_available, Cx32, Cx64, ZSTD_FILTER_ID};
 pub use raw::export_raw;
+pub use read::{H5Plot, H5Reader, Rows, MAX_READ_BYTES};
 
 /// The HDF5 bindings this crate writes with (hdf5-metno), for readers and tests.
 pub use hdf5;

@@ -53,6 +53,8 @@ pub fn export_raw(
             })?;
             let gname = groups.take(plot.header().analysis());
             let points = write_plot(&cx, root, &gname, &plot, &mut |b| progress(done + b))?;
+            let g = cx.h5("opening", &format!("/{gname}"), root.group(&gname))?;
+            cx.attr_num(&g, "plot_index", i as i64)?;
             done += plot.info().data_end - plot.info().data_offset;
             report.plots.push(gname);
             report.points += points;
@@ -82,6 +84,7 @@ pub(crate) fn var_attrs(cx: &Ctx, ds: &Dataset, v: &waveform::Variable) -> Resul
     cx.attr(ds, "kind", v.kind.name())?;
     cx.attr(ds, "original_name", &v.name)?;
     cx.attr(ds, "type_name", &v.type_name)?;
+    cx.attr_num(ds, "index", v.index as i64)?;
     Ok(())
 }
 
