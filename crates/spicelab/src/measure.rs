@@ -1612,6 +1612,88 @@ mod tests {
         }
     }
 
+    /// The records of several results transformed in one `complete` call
+    /// give each result the values its records give alone; a record whose
+    /// spectrum gives no metric leaves only its own measure empty.
+    #[test]
+    fn one_batch_across_results_equals_each_alone() {
+        use std::f64::consts::TAU;
+        let n = 30_000;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = i as f64 / (n - 1) as f64;
+                20e-3 * (u + 0.002 * (TAU * 37.0 * u).sin())
+            })
+            .collect();
+        let sp = |name: &str, metric, window, from| MeasureSpec {
+            name: name.into(),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric,
+                fundamental: Some(1e3),
+                harmonics: 9,
+                window,
+            }),
+            var: "v(y)".into(),
+            plot: None,
+            from,
+            to: None,
+        };
+        let specs = [
+            sp("thd", SpectralMetric::Thd, None, None),
+            sp("sfdr", SpectralMetric::Sfdr, None, Some(0.5e-3)),
+            // 5 periods: too few for the flat-top window
+            sp(
+                "short",
+                SpectralMetric::Thd,
+                Some(fft_gpu::Window::FlatTop),
+                Some(15e-3),
+            ),
+            m("vmax", MeasureKind::Max, "v(y)"),
+        ];
+        // four results: 1% to 4% of third harmonic
+        let raws: Vec<RawFile> = (1..=4)
+            .map(|k| {
+                let h = 0.01 * k as f64;
+                let ys: Vec<f64> = xs
+                    .iter()
+                    .map(|t| (TAU * 1e3 * t).sin() + h * (TAU * 3e3 * t).sin())
+                    .collect();
+                mem_raw("Transient Analysis", "time", &xs, &ys)
+            })
+            .collect();
+        let alone: Vec<Vec<Option<f64>>> = raws
+            .iter()
+            .map(|r| measure_file(r, &specs).unwrap())
+            .collect();
+        let prepared: Vec<Prepared> = raws
+            .iter()
+            .map(|raw| {
+                let mut mm = Measurer::new(raw, &specs).unwrap();
+                let mut chunk = Chunk::default();
+                let mut chunks = raw.plot(0).unwrap().chunks_of(4096, None);
+                while chunks.fill(&mut chunk).unwrap() {
+                    mm.feed(0, &chunk);
+                }
+                let p = mm.prepare();
+                assert_eq!(p.records(), 3);
+                assert!(p.samples() >= 3 * 1024);
+                assert_eq!(p.values()[..3], [None, None, None]);
+                assert!(p.values()[3].is_some());
+                p
+            })
+            .collect();
+        let together = complete(fft_engine(), prepared);
+        assert_eq!(together.len(), 4);
+        for (k, (t, a)) in together.iter().zip(&alone).enumerate() {
+            assert_eq!(bits(t), bits(a), "result {k}");
+            // 20 log10(h): -40 dB at 1%, -28 dB at 4%
+            let want = 20.0 * (0.01 * (k + 1) as f64).log10();
+            assert!((t[0].unwrap() - want).abs() < 0.01, "{k}: {t:?}");
+            assert!((t[1].unwrap() + want).abs() < 0.05, "{k}: {t:?}");
+            assert_eq!(t[2], None, "{k}");
+        }
+    }
+
     fn feed_split(
         raw: &RawFile,
         specs: &[MeasureSpec],

@@ -195,3 +195,100 @@ impl<'e, P> SpectralBatcher<'e, P> {
         payloads.into_iter().zip(values).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::{MeasureKind, MeasureSpec, Measurer, SpectralMetric, SpectralSpec};
+    use raw_stream::{Chunk, RawFile};
+
+    fn clipper() -> RawFile {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/fft/clipper.raw"
+        );
+        RawFile::open(path).unwrap()
+    }
+
+    fn thd(from: f64) -> MeasureSpec {
+        MeasureSpec {
+            name: format!("thd{from}"),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric: SpectralMetric::Thd,
+                fundamental: Some(1e3),
+                harmonics: 9,
+                window: None,
+            }),
+            var: "v(out)".into(),
+            plot: None,
+            from: Some(from),
+            to: Some(5e-3),
+        }
+    }
+
+    fn prepared(raw: &RawFile, specs: &[MeasureSpec]) -> Prepared {
+        let mut m = Measurer::new(raw, specs).unwrap();
+        let mut chunk = Chunk::default();
+        let mut chunks = raw.plot(0).unwrap().chunks(1000);
+        while chunks.fill(&mut chunk).unwrap() {
+            m.feed(0, &chunk);
+        }
+        m.prepare()
+    }
+
+    /// Workers submitting at once: every result comes back once, with
+    /// the values its records give alone, in ceil(records / limit) batches.
+    #[test]
+    fn threads_share_one_batcher() {
+        let raw = clipper();
+        // three windows: 1, 2 and 3 periods before the end
+        let specs = [thd(4e-3), thd(3e-3), thd(2e-3)];
+        let alone = crate::measure::measure_file(&raw, &specs).unwrap();
+        assert!(alone.iter().all(Option::is_some), "{alone:?}");
+        let batcher = SpectralBatcher::<usize>::new(7);
+        let done = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let (raw, specs, batcher, done) = (&raw, &specs, &batcher, &done);
+                s.spawn(move || {
+                    for k in 0..5 {
+                        let got = batcher.submit(t * 5 + k, prepared(raw, specs));
+                        done.lock().unwrap().extend(got);
+                    }
+                });
+            }
+        });
+        let mut done = done.into_inner().unwrap();
+        done.extend(batcher.flush());
+        // 20 results of 3 records: 60 records, a batch once 7 or more wait
+        // (3 results, 9 records), so 6 full batches and 2 results left
+        assert_eq!(batcher.batches(), 7);
+        assert!(batcher.flush().is_empty());
+        assert_eq!(batcher.batches(), 7);
+        done.sort_by_key(|(k, _)| *k);
+        assert_eq!(
+            done.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            (0..20).collect::<Vec<_>>()
+        );
+        for (k, v) in &done {
+            let b = |v: &[Option<f64>]| v.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+            assert_eq!(b(v), b(&alone), "result {k}");
+        }
+    }
+
+    /// A batch is also taken once its records hold the sample limit.
+    #[test]
+    fn the_sample_limit_takes_a_batch() {
+        let raw = clipper();
+        let specs = [thd(4e-3)];
+        let one = prepared(&raw, &specs);
+        assert_eq!(one.records(), 1);
+        let mut batcher = SpectralBatcher::<u8>::new(SPECTRAL_BATCH);
+        batcher.max_samples = 2 * one.samples();
+        assert!(batcher.submit(0, one.clone()).is_empty());
+        let got = batcher.submit(1, one);
+        assert_eq!(got.len(), 2);
+        assert_eq!(batcher.batches(), 1);
+        assert!(got.iter().all(|(_, v)| v[0].is_some()));
+    }
+}
