@@ -44,5 +44,6 @@ pub mod run;
 pub mod select;
 pub mod sim;
 pub mod spec;
+pub mod spectral_batch;
 pub mod stats;
 pub mod store;

@@ -130,8 +130,8 @@ impl SpectralMetric {
 /// resampled linearly onto a uniform grid and transformed as
 /// `spicelab fft` does (`fft_gpu::choose_record`: with a fundamental and
 /// no `from`, the last whole periods; rectangular window when the record
-/// is coherent, else Blackman-Harris). The FFTs of one job's spectral
-/// measures run as one batch.
+/// is coherent, else Blackman-Harris). In a campaign run the FFTs of the
+/// spectral measures of many jobs run as one batch (`crate::spectral_batch`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpectralSpec {
     /// The metric.
@@ -640,51 +640,36 @@ impl Measurer {
     /// Spectral measures are computed here, their FFTs in one batch; one
     /// that cannot be computed (too few periods, a fundamental above
     /// Nyquist, too many points) has no value and logs a warning that says
-    /// why.
+    /// why. This is [`Measurer::prepare`] then [`complete`] on the
+    /// process-wide [`fft_engine`]; a campaign run batches the records of
+    /// many jobs instead (`crate::spectral_batch`).
     pub fn finish(self) -> Vec<Option<f64>> {
-        let mut values: Vec<Option<f64>> = self.accs.iter().map(Acc::value).collect();
-        let spectral: Vec<(usize, &Acc, SpectralSpec)> = self
-            .accs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| match &a.kind {
-                MeasureKind::Spectral(s) => Some((i, a, *s)),
-                _ => None,
-            })
-            .collect();
-        if spectral.is_empty() {
-            return values;
-        }
-        // each measure's record, resampled
-        let mut records = Vec::new();
-        let mut slots = Vec::new();
-        for (i, a, s) in &spectral {
-            match spectral_record(a, s) {
-                Ok(r) => {
-                    records.push(r);
-                    slots.push((*i, *s, a.name.as_str()));
-                }
+        self.prepare().finish()
+    }
+
+    /// Ends the stream: the values of the measures that need no FFT, and
+    /// the resampled record of each spectral measure, owned, to be
+    /// transformed later with other results' records ([`complete`]). A
+    /// spectral measure whose record cannot be made (no points in its
+    /// window, too many points) has no value and logs a warning now.
+    pub fn prepare(self) -> Prepared {
+        let values: Vec<Option<f64>> = self.accs.iter().map(Acc::value).collect();
+        let mut spectral = Vec::new();
+        for (i, a) in self.accs.into_iter().enumerate() {
+            let MeasureKind::Spectral(s) = a.kind.clone() else {
+                continue;
+            };
+            match spectral_record(&a, &s) {
+                Ok(record) => spectral.push(SpectralRecord {
+                    index: i,
+                    name: a.name,
+                    spec: s,
+                    record,
+                }),
                 Err(why) => tracing::warn!("measure '{}': no value: {why}", a.name),
             }
         }
-        let spectra = match fft_engine().spectra(records) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("spectral measures: no value: {e}");
-                return values;
-            }
-        };
-        for (spec, (i, s, name)) in spectra.iter().zip(slots) {
-            let opts = fft_gpu::MetricOptions {
-                fundamental: s.fundamental,
-                harmonics: s.harmonics,
-            };
-            match fft_gpu::distortion(spec, &opts) {
-                Ok(d) => values[i] = Some(s.metric.of(&d)),
-                Err(e) => tracing::warn!("measure '{name}': no value: {e}"),
-            }
-        }
-        values
+        Prepared { values, spectral }
     }
 
     /// The column indices of plot `plot` that the measures read (the scale,
@@ -720,6 +705,128 @@ pub fn fft_engine() -> &'static fft_gpu::Engine {
         // Auto falls back to the CPU by itself; this is belt and braces
         fft_gpu::Engine::new(fft_gpu::Backend::Auto).unwrap_or_else(|_| fft_gpu::Engine::new_cpu())
     })
+}
+
+/// One spectral measure's record, waiting for its FFT.
+#[derive(Debug, Clone)]
+struct SpectralRecord {
+    /// The measure's place in the spec list.
+    index: usize,
+    /// Its name (for warnings).
+    name: String,
+    spec: SpectralSpec,
+    record: fft_gpu::Record,
+}
+
+/// The measures of one result at the end of its stream, spectral ones not
+/// yet transformed ([`Measurer::prepare`]): the values of the others, and
+/// one owned record per spectral measure. [`complete`] transforms the
+/// records of many `Prepared` in one batch.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// In spec order; `None` for every spectral measure until completed.
+    values: Vec<Option<f64>>,
+    spectral: Vec<SpectralRecord>,
+}
+
+impl Prepared {
+    /// How many spectral records wait for an FFT (0: the values are final).
+    pub fn records(&self) -> usize {
+        self.spectral.len()
+    }
+
+    /// How many samples those records hold together.
+    pub fn samples(&self) -> usize {
+        self.spectral.iter().map(|r| r.record.samples.len()).sum()
+    }
+
+    /// The values known now, in spec order (`None` for the spectral
+    /// measures still to compute).
+    pub fn values(&self) -> &[Option<f64>] {
+        &self.values
+    }
+
+    /// The values, the spectral records transformed alone (one batch of
+    /// this result's records on [`fft_engine`], which is not touched when
+    /// there are none).
+    pub fn finish(self) -> Vec<Option<f64>> {
+        if self.spectral.is_empty() {
+            return self.values;
+        }
+        complete(fft_engine(), vec![self]).pop().unwrap_or_default()
+    }
+}
+
+/// Computes the spectral measures of every result in `batch` with one
+/// call to `engine` over all their records (records of equal length go
+/// through one batched transform) and returns each result's values, in
+/// the order of `batch`.
+///
+/// A record that cannot be transformed, or whose spectrum gives no metric
+/// (too few periods for the window, a fundamental above Nyquist), leaves
+/// only its own measure without a value, with a warning that says why; the
+/// other records of the batch are not touched. Only a failure of the
+/// engine itself (a GPU error) leaves the whole batch's spectral measures
+/// without values.
+pub fn complete(engine: &fft_gpu::Engine, batch: Vec<Prepared>) -> Vec<Vec<Option<f64>>> {
+    let mut out: Vec<Vec<Option<f64>>> = Vec::with_capacity(batch.len());
+    let mut records = Vec::new();
+    let mut slots = Vec::new();
+    for (job, p) in batch.into_iter().enumerate() {
+        out.push(p.values);
+        for r in p.spectral {
+            // what Engine::spectra refuses for the whole call is refused
+            // here for this record alone
+            let n = r.record.samples.len();
+            if !(2..=fft_gpu::MAX_POINTS).contains(&n) {
+                tracing::warn!(
+                    "measure '{}': no value: {n} points (between 2 and {})",
+                    r.name,
+                    fft_gpu::MAX_POINTS
+                );
+                continue;
+            }
+            if !(r.record.rate.is_finite() && r.record.rate > 0.0) {
+                tracing::warn!(
+                    "measure '{}': no value: sample rate {}",
+                    r.name,
+                    r.record.rate
+                );
+                continue;
+            }
+            records.push(r.record);
+            slots.push((job, r.index, r.spec, r.name));
+        }
+    }
+    if records.is_empty() {
+        return out;
+    }
+    let spectra = match engine.spectra(records) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(
+                "spectral measures: {} records of {} results: no value: {e}",
+                slots.len(),
+                out.len()
+            );
+            return out;
+        }
+    };
+    for (spec, (job, i, s, name)) in spectra.iter().zip(slots) {
+        let opts = fft_gpu::MetricOptions {
+            fundamental: s.fundamental,
+            harmonics: s.harmonics,
+        };
+        match fft_gpu::distortion(spec, &opts) {
+            Ok(d) => {
+                if let Some(v) = out.get_mut(job).and_then(|vs| vs.get_mut(i)) {
+                    *v = Some(s.metric.of(&d));
+                }
+            }
+            Err(e) => tracing::warn!("measure '{name}': no value: {e}"),
+        }
+    }
+    out
 }
 
 /// A spectral measure's resampled record.
@@ -1502,6 +1609,88 @@ mod tests {
         for points in [1, 7, 1000] {
             let w = measure_file_with(&raw, &specs, points).unwrap();
             assert_eq!(bits(&w), bits(&v), "{points}");
+        }
+    }
+
+    /// The records of several results transformed in one `complete` call
+    /// give each result the values its records give alone; a record whose
+    /// spectrum gives no metric leaves only its own measure empty.
+    #[test]
+    fn one_batch_across_results_equals_each_alone() {
+        use std::f64::consts::TAU;
+        let n = 30_000;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = i as f64 / (n - 1) as f64;
+                20e-3 * (u + 0.002 * (TAU * 37.0 * u).sin())
+            })
+            .collect();
+        let sp = |name: &str, metric, window, from| MeasureSpec {
+            name: name.into(),
+            kind: MeasureKind::Spectral(SpectralSpec {
+                metric,
+                fundamental: Some(1e3),
+                harmonics: 9,
+                window,
+            }),
+            var: "v(y)".into(),
+            plot: None,
+            from,
+            to: None,
+        };
+        let specs = [
+            sp("thd", SpectralMetric::Thd, None, None),
+            sp("sfdr", SpectralMetric::Sfdr, None, Some(0.5e-3)),
+            // 5 periods: too few for the flat-top window
+            sp(
+                "short",
+                SpectralMetric::Thd,
+                Some(fft_gpu::Window::FlatTop),
+                Some(15e-3),
+            ),
+            m("vmax", MeasureKind::Max, "v(y)"),
+        ];
+        // four results: 1% to 4% of third harmonic
+        let raws: Vec<RawFile> = (1..=4)
+            .map(|k| {
+                let h = 0.01 * k as f64;
+                let ys: Vec<f64> = xs
+                    .iter()
+                    .map(|t| (TAU * 1e3 * t).sin() + h * (TAU * 3e3 * t).sin())
+                    .collect();
+                mem_raw("Transient Analysis", "time", &xs, &ys)
+            })
+            .collect();
+        let alone: Vec<Vec<Option<f64>>> = raws
+            .iter()
+            .map(|r| measure_file(r, &specs).unwrap())
+            .collect();
+        let prepared: Vec<Prepared> = raws
+            .iter()
+            .map(|raw| {
+                let mut mm = Measurer::new(raw, &specs).unwrap();
+                let mut chunk = Chunk::default();
+                let mut chunks = raw.plot(0).unwrap().chunks_of(4096, None);
+                while chunks.fill(&mut chunk).unwrap() {
+                    mm.feed(0, &chunk);
+                }
+                let p = mm.prepare();
+                assert_eq!(p.records(), 3);
+                assert!(p.samples() >= 3 * 1024);
+                assert_eq!(p.values()[..3], [None, None, None]);
+                assert!(p.values()[3].is_some());
+                p
+            })
+            .collect();
+        let together = complete(fft_engine(), prepared);
+        assert_eq!(together.len(), 4);
+        for (k, (t, a)) in together.iter().zip(&alone).enumerate() {
+            assert_eq!(bits(t), bits(a), "result {k}");
+            // 20 log10(h): -40 dB at 1%, -28 dB at 4%
+            let want = 20.0 * (0.01 * (k + 1) as f64).log10();
+            assert!((t[0].unwrap() - want).abs() < 0.01, "{k}: {t:?}");
+            assert!((t[1].unwrap() + want).abs() < 0.05, "{k}: {t:?}");
+            assert_eq!(t[2], None, "{k}");
         }
     }
 

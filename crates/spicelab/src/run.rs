@@ -21,15 +21,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use cache_zstd::{CacheError, DiskStore, JobMeta, FORMAT_VERSION};
+use cache_zstd::{CacheError, DiskStore, EntryWriter, JobMeta, StoreWriter, FORMAT_VERSION};
 use exec_pool::{CancelToken, Capture, CommandError, CommandJob, JobContext, Pool, Progress};
 use raw_stream::{Chunk, RawFile};
 use waveform::ParamValue;
 
 use crate::campaign::{Campaign, CampaignError, JobParams};
-use crate::measure::{summarise, MeasureSummary, Measurer};
+use crate::measure::{summarise, MeasureKind, MeasureSummary, Measurer, Prepared};
 use crate::sim::{SimError, SimJob, SimulatorAdapter};
 use crate::spec::{yield_summary, YieldSummary};
+use crate::spectral_batch::{SpectralBatcher, SPECTRAL_BATCH};
 
 /// Lines of the simulator's log kept with a job (in the cache and the summary).
 pub const LOG_TAIL_LINES: usize = 12;
@@ -324,6 +325,9 @@ pub struct RunOptions {
     /// Code the campaign's results with a zstd dictionary trained on its
     /// own first results (default `true`; see [`DICT_TRAIN_JOBS`]).
     pub dictionary: bool,
+    /// The spectral records transformed in one batch across jobs (default
+    /// [`SPECTRAL_BATCH`]; see `crate::spectral_batch`); 0 counts as 1.
+    pub spectral_batch: usize,
 }
 
 impl RunOptions {
@@ -337,6 +341,7 @@ impl RunOptions {
             cancel: CancelToken::new(),
             progress: None,
             dictionary: true,
+            spectral_batch: SPECTRAL_BATCH,
         }
     }
 }
@@ -442,6 +447,10 @@ pub struct RunReport {
     pub yield_summary: Option<YieldSummary>,
     /// Where the logs of failed jobs are.
     pub out_dir: PathBuf,
+    /// How many batches of spectral records went through the FFT engine
+    /// (the jobs that ran and the cached jobs measured again; 0 when the
+    /// campaign has no spectral measure).
+    pub spectral_batches: usize,
 }
 
 /// What a job that ran left, besides its pool status.
@@ -456,6 +465,8 @@ struct Detail {
     overhead_s: f64,
     measures: Vec<Option<f64>>,
     bytes_written: u64,
+    /// Its entry was handed to the spectral batcher (committed later).
+    deferred: bool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -493,6 +504,16 @@ pub fn execute(
         .filter(|&i| matches!(plan.jobs[i].decision, Decision::Run { .. }))
         .collect();
     let details: Vec<Mutex<Detail>> = (0..to_run.len()).map(|_| Mutex::default()).collect();
+    // Spectral measures are transformed in batches across jobs: a job
+    // hands its records and its uncommitted cache entry to the batcher,
+    // which commits the entry once the batch is done. Without spectral
+    // measures a job commits its entry itself, as soon as it is written.
+    let spectral = campaign
+        .measures
+        .iter()
+        .any(|m| matches!(m.kind, MeasureKind::Spectral(_)));
+    let batcher = spectral.then(|| SpectralBatcher::<Deferred>::new(opts.spectral_batch));
+    let late: Mutex<Vec<Late>> = Mutex::default();
 
     // The campaign's dictionary: the one a run before trained, or one
     // trained on the first jobs of this run when it runs enough of them.
@@ -560,14 +581,30 @@ pub fn execute(
             netlist_dir: &netlist_dir,
             logs: &logs,
             work_root: opts.keep_work.then_some(work_root.as_path()),
+            spectral: batcher.as_ref(),
+            late: &late,
         };
         let batch = pool.run(to_run[lo..hi].iter().enumerate().map(|(k, &i)| {
             let ctx = &ctx;
             let detail = &details[lo + k];
             move |jc: &JobContext<'_>| ctx.run_one(i, jc, detail)
         }));
+        // the jobs still waiting for a spectral batch (before the
+        // dictionary is trained on this phase's entries)
+        if let Some(b) = &batcher {
+            ctx.commit_deferred(b.flush());
+        }
         results.extend(batch);
     }
+    let mut late: Vec<Option<Late>> = {
+        let mut v: Vec<Option<Late>> = (0..plan.jobs.len()).map(|_| None).collect();
+        for l in late.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            if let Some(slot) = v.get_mut(l.job) {
+                *slot = Some(l);
+            }
+        }
+        v
+    };
     if let Some(id) = &dictionary_trained {
         tracing::info!(dictionary = %id, "campaign dictionary trained on the first {first} results");
     }
@@ -606,10 +643,22 @@ pub fn execute(
             }
         })
         .collect();
-    for (j, o) in plan.jobs.iter().zip(outcomes.iter_mut()) {
+    // Cached results that lack measures: measured from their entries, the
+    // spectral records of many entries in one batch.
+    let remeasure = spectral.then(|| SpectralBatcher::<usize>::new(opts.spectral_batch));
+    for k in 0..outcomes.len() {
+        let (j, o) = (&plan.jobs[k], &mut outcomes[k]);
         if j.remeasure && o.cached {
             match measure_cached(&opts.store, &j.key, &campaign.measures) {
-                Ok(Some(m)) => o.measures = m,
+                Ok(Some(p)) => match &remeasure {
+                    Some(b) if p.records() > 0 => {
+                        o.measures = p.values().to_vec();
+                        for (done, v) in b.submit(k, p) {
+                            outcomes[done].measures = v;
+                        }
+                    }
+                    _ => o.measures = p.finish(),
+                },
                 Ok(None) => {
                     o.outcome = Outcome::Failed;
                     o.reason = "the cached result went missing while its measures were computed; run again".into();
@@ -619,6 +668,11 @@ pub fn execute(
                     o.reason = format!("cannot compute the measures from the cached result: {e}");
                 }
             }
+        }
+    }
+    if let Some(b) = &remeasure {
+        for (k, v) in b.flush() {
+            outcomes[k].measures = v;
         }
     }
     for (slot, r) in results.into_iter().enumerate() {
@@ -655,6 +709,24 @@ pub fn execute(
         o.overhead_s = d.overhead_s;
         o.measures = d.measures;
         o.bytes_written = d.bytes_written;
+        // a job whose entry waited for a spectral batch: its values, and
+        // whether the entry could be committed
+        let stored = match late.get_mut(i).and_then(Option::take) {
+            Some(l) => {
+                o.measures = l.measures;
+                l.stored
+            }
+            None if d.deferred => Err(store_failure(&"its spectral batch did not finish")),
+            None => Ok(o.bytes_written),
+        };
+        match stored {
+            Ok(bytes) => o.bytes_written = bytes,
+            Err(reason) if o.outcome == Outcome::Ok => {
+                o.outcome = Outcome::Failed;
+                o.reason = reason;
+            }
+            Err(_) => {}
+        }
     }
 
     // Record what finished in the manifest, keeping the entries of jobs
@@ -723,6 +795,8 @@ pub fn execute(
         measures,
         yield_summary,
         out_dir,
+        spectral_batches: batcher.as_ref().map_or(0, SpectralBatcher::batches)
+            + remeasure.as_ref().map_or(0, SpectralBatcher::batches),
     })
 }
 
@@ -735,6 +809,32 @@ struct JobRun<'a> {
     netlist_dir: &'a Path,
     logs: &'a Path,
     work_root: Option<&'a Path>,
+    /// Where jobs with spectral records leave their entries (`None`: the
+    /// campaign has no spectral measure).
+    spectral: Option<&'a SpectralBatcher<'static, Deferred>>,
+    /// What the batches did for those jobs.
+    late: &'a Mutex<Vec<Late>>,
+}
+
+/// A job whose result is written but whose entry waits for its spectral
+/// measures (a batch across jobs) before it is committed.
+struct Deferred {
+    /// The job's index in the plan.
+    job: usize,
+    /// The entry, every plot written, not committed.
+    writer: EntryWriter<StoreWriter>,
+    /// Its metadata, the measures that need no FFT filled in.
+    meta: JobMeta,
+}
+
+/// What the batch of a [`Deferred`] job gave.
+struct Late {
+    /// The job's index in the plan.
+    job: usize,
+    /// All its measures, in the campaign's order.
+    measures: Vec<Option<f64>>,
+    /// The entry's size, or why it could not be committed.
+    stored: Result<u64, String>,
 }
 
 impl JobRun<'_> {
@@ -745,7 +845,7 @@ impl JobRun<'_> {
         let planned = &self.plan.jobs[i];
         let index = planned.params.index;
         let mut d = Detail::default();
-        let r = self.simulate(planned, jc, &mut d);
+        let r = self.simulate(i, jc, &mut d);
         if let Err(reason) = &r {
             d.reason.clone_from(reason);
         }
@@ -777,12 +877,8 @@ impl JobRun<'_> {
         }
     }
 
-    fn simulate(
-        &self,
-        planned: &PlannedJob,
-        jc: &JobContext<'_>,
-        d: &mut Detail,
-    ) -> Result<(), String> {
+    fn simulate(&self, i: usize, jc: &JobContext<'_>, d: &mut Detail) -> Result<(), String> {
+        let planned = &self.plan.jobs[i];
         let index = planned.params.index;
         let (work, _guard) = self.work_dir(index)?;
         let job = SimJob {
@@ -855,7 +951,7 @@ impl JobRun<'_> {
         let failure = match failure {
             Some(f) => Some(f),
             None => match RawFile::open(&prepared.raw) {
-                Ok(raw) => self.store_result(planned, &raw, d).err(),
+                Ok(raw) => self.store_result(i, &raw, d).err(),
                 Err(e) => Some(format!(
                     "{} exited 0 but left no readable RAW file ({e}){}",
                     self.sim.name(),
@@ -892,23 +988,44 @@ impl JobRun<'_> {
 
     /// Streams the RAW file into a cache entry under the job's key while
     /// the measures are computed on the same chunks.
-    fn store_result(
-        &self,
-        planned: &PlannedJob,
-        raw: &RawFile,
-        d: &mut Detail,
-    ) -> Result<(), String> {
+    fn store_result(&self, job: usize, raw: &RawFile, d: &mut Detail) -> Result<(), String> {
+        let planned = &self.plan.jobs[job];
         let mut measurer =
             Measurer::new(raw, &self.campaign.measures).map_err(|e| e.to_string())?;
-        let fail = |e: &dyn std::fmt::Display| format!("cannot store the result: {e}");
         let mut w = self
             .store
             .writer(raw.dialect(), raw.encoding())
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| store_failure(&e))?;
         crate::store::write_raw(&mut w, raw, |plot, chunk| measurer.feed(plot, chunk))
-            .map_err(|e| fail(&e))?;
-        d.measures = measurer.finish();
-        let meta = JobMeta {
+            .map_err(|e| store_failure(&e))?;
+        let prepared = measurer.prepare();
+        if let (Some(batcher), true) = (self.spectral, prepared.records() > 0) {
+            // the entry is committed by the batch that computes the
+            // spectral measures (this job's call, or a later one's)
+            d.measures = prepared.values().to_vec();
+            d.deferred = true;
+            let meta = self.job_meta(planned, d);
+            let deferred = Deferred {
+                job,
+                writer: w,
+                meta,
+            };
+            self.commit_deferred(batcher.submit(deferred, prepared));
+            return Ok(());
+        }
+        d.measures = prepared.finish();
+        let meta = self.job_meta(planned, d);
+        d.bytes_written = self
+            .store
+            .commit(w, &planned.key, &meta)
+            .map_err(|e| store_failure(&e))?;
+        Ok(())
+    }
+
+    /// The metadata stored with a job's result: what `d` holds, the
+    /// measures with a value.
+    fn job_meta(&self, planned: &PlannedJob, d: &Detail) -> JobMeta {
+        JobMeta {
             params: planned.params.params.clone(),
             simulator: self.plan.simulator.name.clone(),
             simulator_version: self.plan.simulator.version.clone(),
@@ -925,13 +1042,50 @@ impl JobRun<'_> {
                 .zip(&d.measures)
                 .filter_map(|(m, v)| v.map(|v| (m.name.clone(), v)))
                 .collect(),
-        };
-        d.bytes_written = self
-            .store
-            .commit(w, &planned.key, &meta)
-            .map_err(|e| fail(&e))?;
-        Ok(())
+        }
     }
+
+    /// Commits the entries of a finished spectral batch, their measures
+    /// complete, and records what each got for the summary.
+    fn commit_deferred(&self, done: Vec<(Deferred, Vec<Option<f64>>)>) {
+        if done.is_empty() {
+            return;
+        }
+        let mut late = Vec::with_capacity(done.len());
+        for (mut def, measures) in done {
+            def.meta.measures = self
+                .campaign
+                .measures
+                .iter()
+                .zip(&measures)
+                .filter_map(|(m, v)| v.map(|v| (m.name.clone(), v)))
+                .collect();
+            let stored = match self.plan.jobs.get(def.job) {
+                Some(j) => self
+                    .store
+                    .commit(def.writer, &j.key, &def.meta)
+                    .map_err(|e| store_failure(&e)),
+                None => Err(format!("no job {} in the plan", def.job)),
+            };
+            if let Err(e) = &stored {
+                tracing::warn!(job = def.job, "{e}");
+            }
+            late.push(Late {
+                job: def.job,
+                measures,
+                stored,
+            });
+        }
+        self.late
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(late);
+    }
+}
+
+/// Why a job's result could not be stored.
+fn store_failure(e: &dyn std::fmt::Display) -> String {
+    format!("cannot store the result: {e}")
 }
 
 /// The measures of the cached result under `key`, decoded block by block.
@@ -939,7 +1093,7 @@ fn measure_cached(
     store: &DiskStore,
     key: &str,
     specs: &[crate::measure::MeasureSpec],
-) -> Result<Option<Vec<Option<f64>>>, String> {
+) -> Result<Option<Prepared>, String> {
     let r = store.read_with(key, |mut r| {
         let headers: Vec<waveform::PlotHeader> =
             r.meta().plots.iter().map(|p| p.header.clone()).collect();
@@ -957,7 +1111,7 @@ fn measure_cached(
             };
             m.feed(b.plot, &chunk);
         }
-        Ok(Ok(m.finish()))
+        Ok(Ok(m.prepare()))
     });
     match r {
         Ok(Some(Ok(v))) => Ok(Some(v)),
