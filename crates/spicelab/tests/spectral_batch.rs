@@ -195,6 +195,21 @@ fn spectral_measures_are_batched_across_jobs() {
             }
         }
     }
+
+    // `spicelab run --json` reports the batches: all cache hits, the 1 kHz
+    // entry (no sinad) measured again in one batch of the default size
+    let out = common::in_cache(
+        &dir.join("cache"),
+        &["run", common::s(&dir.join("clip.toml")), "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cache_hits"], 7);
+    assert_eq!(v["spectral_batches"], 1);
 }
 
 /// A cold campaign of 2 x 16 jobs or more runs its first 16 jobs, trains

@@ -327,6 +327,7 @@ fn summary_json(r: &RunReport) -> Value {
         "wall_s": r.wall_s,
         "cpu_s": r.cpu_s,
         "bytes_written": r.bytes_written,
+        "spectral_batches": r.spectral_batches,
         "output": Value::Null,
         "failures": failures,
         "measures": measures,
