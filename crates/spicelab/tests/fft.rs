@@ -330,3 +330,89 @@ fn campaign_spectral_measures() {
     assert_eq!(j["yield"]["specs"]["thd"]["of"], 2, "{j}");
     assert_eq!(j["yield"]["specs"]["thd"]["pass"], 1, "{j}");
 }
+
+/// The text report says what `--json` says: the record, the fundamental,
+/// one row per harmonic and the metrics line, each value as `--json` has
+/// it, printed to the stated precision.
+#[test]
+fn text_report_matches_json() {
+    let raw = fixture("clipper.raw");
+    let args = [
+        "--fundamental",
+        "1k",
+        "--from",
+        "4m",
+        "--to",
+        "5m",
+        "--harmonics",
+        "9",
+    ];
+    let j = fft_json(&raw, &args);
+    let mut text_args = vec!["fft", raw.to_str().unwrap(), "--var", "v(out)"];
+    text_args.extend_from_slice(&args);
+    let out = run(&text_args);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "v(out) plot 0: {} points over [4.000000e-3, 5.000000e-3) s (1 whole periods), \
+             rectangular window, linear interpolation, cpu backend",
+            j["points"]
+        )
+    );
+    let m = &j["metrics"];
+    assert_eq!(
+        lines[1],
+        format!(
+            "fundamental {:.6e} Hz, amplitude {:.6e} (bins 1..=1)",
+            m["fundamental_hz"].as_f64().unwrap(),
+            m["fundamental_amplitude"].as_f64().unwrap()
+        )
+    );
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["order", "frequency_hz", "dbc", "bin"]
+    );
+    let harmonics = m["harmonics"].as_array().unwrap();
+    assert_eq!(lines.len(), 3 + harmonics.len() + 1);
+    for (line, h) in lines[3..].iter().zip(harmonics) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f[0], h["order"].to_string());
+        let hz: f64 = f[1].parse().unwrap();
+        assert!((hz - h["frequency_hz"].as_f64().unwrap()).abs() < 1e-3);
+        assert_eq!(f[2], format!("{:.2}", h["dbc"].as_f64().unwrap()));
+        assert_eq!(f[3], h["bin"].to_string());
+    }
+    // the odd harmonics of a symmetric clipper, the even ones at the floor
+    let dbc = |order: usize| harmonics[order - 2]["dbc"].as_f64().unwrap();
+    assert!(dbc(3) > -20.0 && dbc(2) < -150.0, "{} {}", dbc(3), dbc(2));
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "THD {:.3} dB ({:.4} %)  SNR {:.2} dB  SINAD {:.2} dB  SFDR {:.2} dB  ENOB {:.2}",
+            j["thd_db"].as_f64().unwrap(),
+            j["thd_percent"].as_f64().unwrap(),
+            j["snr_db"].as_f64().unwrap(),
+            j["sinad_db"].as_f64().unwrap(),
+            j["sfdr_db"].as_f64().unwrap(),
+            j["enob"].as_f64().unwrap()
+        )),
+        "{last}"
+    );
+    // -o - writes the spectrum to stdout instead of the report
+    let mut csv_args = text_args.clone();
+    csv_args.extend_from_slice(&["-o", "-"]);
+    let out = run(&csv_args);
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("frequency_hz,amplitude,power,power_db,dbc")
+    );
+    assert_eq!(
+        csv.lines().count(),
+        1 + j["points"].as_u64().unwrap() as usize / 2 + 1
+    );
+}
