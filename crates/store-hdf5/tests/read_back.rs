@@ -312,3 +312,162 @@ fn forged_shapes_and_n_points_are_refused_before_allocating() {
     let e = H5Reader::open(&big).unwrap_err();
     assert!(e.to_string().contains("/tran/v(x)"), "{e}");
 }
+
+/// An edit of an export (each case below pairs one with the words its
+/// refusal must contain).
+type Edit = fn(&hdf5::File);
+
+fn vlen(s: &str) -> hdf5::types::VarLenUnicode {
+    s.parse().unwrap()
+}
+
+#[test]
+fn each_broken_part_of_the_layout_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("ragged.raw");
+    write_file(&raw, RawFormat::NgspiceBinary, &[ragged_plot()]).unwrap();
+    let cases: [(Edit, &str); 7] = [
+        (
+            |f| {
+                f.attr("kind")
+                    .unwrap()
+                    .write_scalar(&vlen("table"))
+                    .unwrap();
+            },
+            "kind 'table' is neither raw nor campaign",
+        ),
+        (
+            |f| {
+                f.delete_attr("kind").unwrap();
+                f.new_attr::<i32>()
+                    .create("kind")
+                    .unwrap()
+                    .write_scalar(&3)
+                    .unwrap();
+            },
+            "attribute kind is not a UTF-8 string",
+        ),
+        (
+            |f| {
+                let g = f.group("tran").unwrap();
+                for n in ["time", "V(out)"] {
+                    g.dataset(n).unwrap().delete_attr("original_name").unwrap();
+                }
+            },
+            "/tran: no vector (no dataset with original_name)",
+        ),
+        (
+            |f| {
+                f.group("tran").unwrap().unlink("n_points").unwrap();
+                let g = f.group("tran").unwrap();
+                g.new_dataset_builder()
+                    .with_data(&[3i64, 5])
+                    .create("n_points")
+                    .unwrap();
+            },
+            "/tran/n_points: 2 entries for 3 rows",
+        ),
+        (
+            |f| {
+                let g = f.group("tran").unwrap();
+                g.unlink("V(out)").unwrap();
+                let d = g
+                    .new_dataset::<f64>()
+                    .shape([3, 4])
+                    .create("V(out)")
+                    .unwrap();
+                d.new_attr::<hdf5::types::VarLenUnicode>()
+                    .create("original_name")
+                    .unwrap()
+                    .write_scalar(&vlen("V(out)"))
+                    .unwrap();
+            },
+            "does not match (3, 5)",
+        ),
+        (
+            |f| {
+                let g = f.group("tran").unwrap();
+                g.unlink("V(out)").unwrap();
+                let d = g
+                    .new_dataset::<f64>()
+                    .shape([3, 5, 2])
+                    .create("V(out)")
+                    .unwrap();
+                d.new_attr::<hdf5::types::VarLenUnicode>()
+                    .create("original_name")
+                    .unwrap()
+                    .write_scalar(&vlen("V(out)"))
+                    .unwrap();
+            },
+            "/tran/V(out): 3 dimensions, not 1 or 2",
+        ),
+        (
+            |f| {
+                let g = f.group("tran").unwrap();
+                let d = g
+                    .new_dataset_builder()
+                    .with_data(&[1.0f64, 2.0])
+                    .create("R1")
+                    .unwrap();
+                d.new_attr::<hdf5::types::VarLenUnicode>()
+                    .create("long_name")
+                    .unwrap()
+                    .write_scalar(&vlen("step parameter R1"))
+                    .unwrap();
+            },
+            "/tran/R1: 2 values for 3 rows",
+        ),
+    ];
+    for (k, (edit, want)) in cases.iter().enumerate() {
+        let h5 = dir.path().join(format!("case{k}.h5"));
+        export(&raw, &h5);
+        edit(&hdf5::File::open_rw(&h5).unwrap());
+        let e = H5Reader::open(&h5).unwrap_err();
+        assert!(matches!(e, Hdf5Error::Format { .. }), "case {k}: {e:?}");
+        assert!(e.to_string().contains(want), "case {k}: {e}");
+        assert_eq!(e.path(), h5.as_path());
+    }
+    // A 1-D plot whose vectors disagree on their length.
+    let h5 = dir.path().join("flat.h5");
+    export(&fixture("ng39_rc_tran.raw"), &h5);
+    {
+        let f = hdf5::File::open_rw(&h5).unwrap();
+        let g = f.group("tran").unwrap();
+        let d = g
+            .new_dataset::<f32>()
+            .shape([7])
+            .create("v(extra)")
+            .unwrap();
+        d.new_attr::<hdf5::types::VarLenUnicode>()
+            .create("original_name")
+            .unwrap()
+            .write_scalar(&vlen("v(extra)"))
+            .unwrap();
+    }
+    let e = H5Reader::open(&h5).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("/tran/v(extra): 7 points, the plot has"),
+        "{e}"
+    );
+    // Asking for what is not there.
+    let h5 = dir.path().join("ok.h5");
+    export(&fixture("ng39_rc_tran.raw"), &h5);
+    let r = H5Reader::open(&h5).unwrap();
+    assert!(r
+        .read(5, 0, None, 0..1)
+        .unwrap_err()
+        .to_string()
+        .contains("no plot 5"));
+    assert!(r
+        .read_plot(5)
+        .unwrap_err()
+        .to_string()
+        .contains("no plot 5"));
+    assert!(r
+        .read(0, 99, None, 0..1)
+        .unwrap_err()
+        .to_string()
+        .contains("no variable 99"));
+    assert_eq!(r.read(0, 1, None, 4..4).unwrap(), Column::F64(vec![]));
+}
