@@ -348,24 +348,84 @@ fn append(col: &Column, from: usize, n: usize, buf: &mut Vec<u8>) -> bool {
     .is_some()
 }
 
+/// Bytes of a plane tried before it is deflated.
+const SAMPLE: usize = 4096;
+/// A plane whose sample deflates to more than this fraction of its size is
+/// stored as it is (the low mantissa bytes of measured values: noise).
+const STORE_ABOVE: f64 = 0.97;
+
 /// A chunk's stored bytes through the pipeline: shuffle (when on), then
-/// deflate as a zlib stream.
+/// deflate as a zlib stream (RFC 1950: header, deflate blocks, Adler-32).
+///
+/// The leading byte planes of a shuffled chunk (the low mantissa bytes)
+/// are mostly noise that deflate spends its time on and cannot shrink:
+/// those whose first [`SAMPLE`] bytes do not deflate below [`STORE_ABOVE`]
+/// go into stored blocks (a copy), the rest of the chunk through libdeflate.
+/// Any inflater reads the stream (stored blocks are plain deflate).
 fn encode(codec: Codec, elem: usize, raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
     let shuffled;
-    let input = if codec.shuffle && elem > 1 {
+    let (input, planes) = if codec.shuffle && elem > 1 {
         shuffled = shuffle(raw, elem);
-        &shuffled[..]
+        (&shuffled[..], elem)
     } else {
-        raw
+        (raw, 1)
     };
     let level = libdeflater::CompressionLvl::new(codec.level)
         .map_err(|e| format!("deflate level {}: {e:?}", codec.level))?;
     let mut c = libdeflater::Compressor::new(level);
-    let mut out = vec![0u8; c.zlib_compress_bound(input.len())];
-    let n = c
-        .zlib_compress(input, &mut out)
-        .map_err(|e| format!("deflate: {e}"))?;
-    out.truncate(n);
+    let n = input.len() / planes;
+    // leading planes that do not compress
+    let mut stored = 0;
+    let mut trial = vec![0u8; c.deflate_compress_bound(SAMPLE.min(n))];
+    while stored < planes && n > 0 {
+        let plane = &input[stored * n..(stored + 1) * n];
+        let sample = &plane[..SAMPLE.min(n)];
+        let k = c
+            .deflate_compress(sample, &mut trial)
+            .map_err(|e| format!("deflate: {e}"))?;
+        if (k as f64) < STORE_ABOVE * sample.len() as f64 {
+            break;
+        }
+        stored += 1;
+    }
+    if stored == 0 {
+        let mut out = vec![0u8; c.zlib_compress_bound(input.len())];
+        let k = c
+            .zlib_compress(input, &mut out)
+            .map_err(|e| format!("deflate: {e}"))?;
+        out.truncate(k);
+        return Ok(out);
+    }
+    let (head, rest) = if stored == planes {
+        (input, &[][..])
+    } else {
+        input.split_at(stored * n)
+    };
+    let mut out = Vec::with_capacity(input.len() + input.len() / 4096 * 5 + 64);
+    // CMF: deflate, 32 KiB window; FLG: fastest, no dictionary, check bits
+    // making the pair a multiple of 31.
+    out.extend_from_slice(&[0x78, 0x01]);
+    let blocks = head.chunks(u16::MAX as usize);
+    let last = blocks.len().saturating_sub(1);
+    for (b, block) in blocks.enumerate() {
+        // BFINAL (only when nothing follows), BTYPE 00 (stored), padding to
+        // the byte; then LEN and its complement, little-endian.
+        out.push(u8::from(rest.is_empty() && b == last));
+        let len = block.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    if !rest.is_empty() {
+        // stored blocks end on a byte: the compressed blocks follow directly
+        let at = out.len();
+        out.resize(at + c.deflate_compress_bound(rest.len()), 0);
+        let k = c
+            .deflate_compress(rest, &mut out[at..])
+            .map_err(|e| format!("deflate: {e}"))?;
+        out.truncate(at + k);
+    }
+    out.extend_from_slice(&libdeflater::adler32(input).to_be_bytes());
     Ok(out)
 }
 
@@ -416,6 +476,66 @@ mod tests {
         let s = shuffle(&raw, 16);
         assert_eq!(&s[..4], [0, 16, 1, 17]);
         assert_eq!(shuffle(&raw, 1), raw);
+    }
+
+    fn inflate(z: &[u8], len: usize) -> Vec<u8> {
+        let mut d = libdeflater::Decompressor::new();
+        let mut back = vec![0u8; len];
+        let n = d.zlib_decompress(z, &mut back).unwrap();
+        assert_eq!(n, len);
+        back
+    }
+
+    /// Doubles whose low bytes are noise and high bytes smooth, as SPICE
+    /// waveforms are.
+    fn noisy(n: usize) -> Vec<u8> {
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        (0..n)
+            .flat_map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = (i as f64 * 1e-3).sin() + (x >> 40) as f64 * 1e-12;
+                v.to_ne_bytes()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn noise_planes_are_stored_and_the_rest_deflated_in_one_zlib_stream() {
+        let codec = Codec {
+            shuffle: true,
+            level: 1,
+        };
+        // 70000 points: planes longer than a stored block (65535 bytes)
+        let raw = noisy(70_000);
+        let z = encode(codec, 8, &raw).unwrap();
+        assert_eq!(inflate(&z, raw.len()), shuffle(&raw, 8));
+        // the noise planes cost their size, the smooth ones next to nothing
+        assert!(z.len() < raw.len() * 7 / 8, "{} of {}", z.len(), raw.len());
+        assert!(z.len() > raw.len() / 2, "{} of {}", z.len(), raw.len());
+        // every plane noise: all stored, the last block final
+        let mut x: u32 = 1;
+        let noise: Vec<u8> = (0..80_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect();
+        let z = encode(codec, 8, &noise).unwrap();
+        assert_eq!(inflate(&z, noise.len()), shuffle(&noise, 8));
+        assert!(z.len() <= noise.len() + 64);
+        // and without shuffle, one plane
+        let plain = Codec {
+            shuffle: false,
+            level: 6,
+        };
+        let z = encode(plain, 8, &noise).unwrap();
+        assert_eq!(inflate(&z, noise.len()), noise);
+        let z = encode(plain, 8, &raw).unwrap();
+        assert_eq!(inflate(&z, raw.len()), raw);
     }
 
     #[test]
