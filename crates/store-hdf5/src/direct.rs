@@ -68,7 +68,13 @@ struct Done {
     /// Bytes before compression (what counts against [`IN_FLIGHT_BYTES`]).
     bytes: usize,
     data: std::result::Result<Vec<u8>, String>,
+    /// The chunk's uncompressed buffer, for reuse.
+    raw: Vec<u8>,
 }
+
+/// Buffers kept for reuse, at most (fresh half-megabyte buffers cost page
+/// faults).
+const SPARE_BUFFERS: usize = 64;
 
 /// Writes datasets' chunks compressed on the rayon pool. Points go in with
 /// [`ChunkWriter::put`] in order along each row (the order a RAW file's
@@ -86,6 +92,8 @@ pub(crate) struct ChunkWriter<'c> {
     written: u64,
     ready: BTreeMap<u64, Done>,
     in_flight: usize,
+    /// Emptied buffers, reused for chunks and compressed output.
+    spare: Vec<Vec<u8>>,
 }
 
 /// The stored bytes of the fill value NaN for `t`.
@@ -158,6 +166,7 @@ impl<'c> ChunkWriter<'c> {
             written: 0,
             ready: BTreeMap::new(),
             in_flight: 0,
+            spare: Vec::new(),
         })
     }
 
@@ -203,13 +212,14 @@ impl<'c> ChunkWriter<'c> {
                 self.flush(j)?;
             }
             let take = (n - i).min(cw - at);
+            let spare = &mut self.spare;
             let Target {
                 open, fill, elem, ..
             } = &mut self.targets[j];
             let o = open.get_or_insert_with(|| Open {
                 row: r,
                 index,
-                buf: Vec::with_capacity(cw * *elem),
+                buf: spare.pop().unwrap_or_default(),
             });
             let filled = o.buf.len() / *elem;
             if at < filled {
@@ -257,10 +267,15 @@ impl<'c> ChunkWriter<'c> {
         self.in_flight += bytes;
         let tx = self.tx.clone();
         let codec = self.codec;
-        let raw = o.buf;
+        let mut raw = o.buf;
+        let mut out = self.spare.pop().unwrap_or_default();
         rayon::spawn(move || {
-            let data = std::panic::catch_unwind(|| encode(codec, elem, &raw))
-                .unwrap_or_else(|_| Err("the compressing task panicked".into()));
+            let data = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                encode(codec, elem, &raw, &mut out)
+            }))
+            .unwrap_or_else(|_| Err("the compressing task panicked".into()))
+            .map(|()| out);
+            raw.clear();
             // A closed channel means the export already failed: nothing to do.
             let _ = tx.send(Done {
                 seq,
@@ -268,6 +283,7 @@ impl<'c> ChunkWriter<'c> {
                 offset,
                 bytes,
                 data,
+                raw,
             });
         });
         self.write_ready()
@@ -291,7 +307,8 @@ impl<'c> ChunkWriter<'c> {
         while let Some(d) = self.ready.remove(&self.written) {
             self.written += 1;
             self.in_flight -= d.bytes;
-            let data = match d.data {
+            self.keep(d.raw);
+            let mut data = match d.data {
                 Ok(v) => v,
                 Err(m) => return Err(self.invalid(d.target, m)),
             };
@@ -301,8 +318,17 @@ impl<'c> ChunkWriter<'c> {
                 &ds.name(),
                 write_chunk(ds, &d.offset, &data),
             )?;
+            data.clear();
+            self.keep(data);
         }
         Ok(())
+    }
+
+    fn keep(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() > 0 {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// Writes every chunk still open or in flight.
@@ -362,46 +388,86 @@ const STORE_ABOVE: f64 = 0.97;
 /// those whose first [`SAMPLE`] bytes do not deflate below [`STORE_ABOVE`]
 /// go into stored blocks (a copy), the rest of the chunk through libdeflate.
 /// Any inflater reads the stream (stored blocks are plain deflate).
-fn encode(codec: Codec, elem: usize, raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let shuffled;
-    let (input, planes) = if codec.shuffle && elem > 1 {
-        shuffled = shuffle(raw, elem);
-        (&shuffled[..], elem)
-    } else {
-        (raw, 1)
-    };
-    let level = libdeflater::CompressionLvl::new(codec.level)
-        .map_err(|e| format!("deflate level {}: {e:?}", codec.level))?;
-    let mut c = libdeflater::Compressor::new(level);
-    let n = input.len() / planes;
+fn encode(
+    codec: Codec,
+    elem: usize,
+    raw: &[u8],
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    SCRATCH.with(|s| {
+        let s = &mut *s.borrow_mut();
+        if s.comp.as_ref().is_none_or(|(l, _)| *l != codec.level) {
+            let level = libdeflater::CompressionLvl::new(codec.level)
+                .map_err(|e| format!("deflate level {}: {e:?}", codec.level))?;
+            s.comp = Some((codec.level, libdeflater::Compressor::new(level)));
+        }
+        let Scratch {
+            comp,
+            shuffled,
+            trial,
+        } = s;
+        let Some((_, c)) = comp.as_mut() else {
+            return Err("no compressor".into());
+        };
+        let (input, planes) = if codec.shuffle && elem > 1 {
+            shuffle_into(raw, elem, shuffled);
+            (&shuffled[..], elem)
+        } else {
+            (raw, 1)
+        };
+        zlib_stream(c, input, planes, trial, out)
+    })
+}
+
+/// Per compressing thread: the compressor (its tables are large) and
+/// buffers.
+#[derive(Default)]
+struct Scratch {
+    comp: Option<(i32, libdeflater::Compressor)>,
+    shuffled: Vec<u8>,
+    trial: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// `input` (`planes` planes of equal length) as one zlib stream in `out`:
+/// leading planes that do not compress stored, the rest deflated.
+fn zlib_stream(
+    c: &mut libdeflater::Compressor,
+    input: &[u8],
+    planes: usize,
+    trial: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    let err = |e: libdeflater::CompressionError| format!("deflate: {e}");
+    let n = input.len() / planes.max(1);
     // leading planes that do not compress
     let mut stored = 0;
-    let mut trial = vec![0u8; c.deflate_compress_bound(SAMPLE.min(n))];
+    trial.resize(c.deflate_compress_bound(SAMPLE.min(n)), 0);
     while stored < planes && n > 0 {
         let plane = &input[stored * n..(stored + 1) * n];
         let sample = &plane[..SAMPLE.min(n)];
-        let k = c
-            .deflate_compress(sample, &mut trial)
-            .map_err(|e| format!("deflate: {e}"))?;
+        let k = c.deflate_compress(sample, trial).map_err(err)?;
         if (k as f64) < STORE_ABOVE * sample.len() as f64 {
             break;
         }
         stored += 1;
     }
+    out.clear();
     if stored == 0 {
-        let mut out = vec![0u8; c.zlib_compress_bound(input.len())];
-        let k = c
-            .zlib_compress(input, &mut out)
-            .map_err(|e| format!("deflate: {e}"))?;
+        out.resize(c.zlib_compress_bound(input.len()), 0);
+        let k = c.zlib_compress(input, out).map_err(err)?;
         out.truncate(k);
-        return Ok(out);
+        return Ok(());
     }
     let (head, rest) = if stored == planes {
         (input, &[][..])
     } else {
         input.split_at(stored * n)
     };
-    let mut out = Vec::with_capacity(input.len() + input.len() / 4096 * 5 + 64);
+    out.reserve(input.len() + input.len() / 4096 * 5 + 64);
     // CMF: deflate, 32 KiB window; FLG: fastest, no dictionary, check bits
     // making the pair a multiple of 31.
     out.extend_from_slice(&[0x78, 0x01]);
@@ -420,43 +486,43 @@ fn encode(codec: Codec, elem: usize, raw: &[u8]) -> std::result::Result<Vec<u8>,
         // stored blocks end on a byte: the compressed blocks follow directly
         let at = out.len();
         out.resize(at + c.deflate_compress_bound(rest.len()), 0);
-        let k = c
-            .deflate_compress(rest, &mut out[at..])
-            .map_err(|e| format!("deflate: {e}"))?;
+        let k = c.deflate_compress(rest, &mut out[at..]).map_err(err)?;
         out.truncate(at + k);
     }
     out.extend_from_slice(&libdeflater::adler32(input).to_be_bytes());
-    Ok(out)
+    Ok(())
 }
 
 /// The HDF5 shuffle filter: byte `b` of every element, for each `b` in
-/// turn (`elem` planes of `raw.len() / elem` bytes). A tail shorter than
-/// an element stays as it is, as the filter leaves it.
-pub(crate) fn shuffle(raw: &[u8], elem: usize) -> Vec<u8> {
+/// turn (`elem` planes of `raw.len() / elem` bytes), into `out`. A tail
+/// shorter than an element stays as it is, as the filter leaves it.
+pub(crate) fn shuffle_into(raw: &[u8], elem: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(raw);
     let n = raw.len() / elem.max(1);
-    let mut out = raw.to_vec();
     if elem <= 1 || n <= 1 {
-        return out;
+        return;
     }
     match elem {
-        4 => planes::<4>(raw, &mut out, n),
-        8 => planes::<8>(raw, &mut out, n),
-        16 => planes::<16>(raw, &mut out, n),
+        4 => planes::<4>(raw, out, n),
+        8 => planes::<8>(raw, out, n),
+        16 => planes::<16>(raw, out, n),
         _ => {
-            for (b, plane) in out.chunks_exact_mut(n).take(elem).enumerate() {
+            for b in 0..elem {
+                let plane = &mut out[b * n..(b + 1) * n];
                 for (d, e) in plane.iter_mut().zip(raw.chunks_exact(elem)) {
                     *d = e[b];
                 }
             }
         }
     }
-    out
 }
 
 fn planes<const S: usize>(raw: &[u8], out: &mut [u8], n: usize) {
-    for (i, e) in raw.chunks_exact(S).enumerate().take(n) {
-        for (b, &x) in e.iter().enumerate() {
-            out[b * n + i] = x;
+    for b in 0..S {
+        let plane = &mut out[b * n..(b + 1) * n];
+        for (d, e) in plane.iter_mut().zip(raw.chunks_exact(S)) {
+            *d = e[b];
         }
     }
 }
@@ -464,6 +530,17 @@ fn planes<const S: usize>(raw: &[u8], out: &mut [u8], n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shuffle(raw: &[u8], elem: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        shuffle_into(raw, elem, &mut out);
+        out
+    }
+
+    fn encode(codec: Codec, elem: usize, raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        super::encode(codec, elem, raw, &mut out).map(|()| out)
+    }
 
     #[test]
     fn shuffle_makes_byte_planes_and_keeps_a_short_tail() {
