@@ -434,12 +434,32 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
 
 /// A RAW file of `n` points of noise-like values (compresses badly).
 fn big_raw(path: &Path, n: usize) {
+    gen_raw(path, n, false)
+}
+
+/// A RAW file of `n` points, each value one of 16 random numbers: every
+/// byte plane compresses (none is stored as it is) and deflate level 9 is
+/// slow on it (seconds for 80 MB), so an export can be killed midway.
+fn slow_raw(path: &Path, n: usize) {
+    gen_raw(path, n, true)
+}
+
+fn gen_raw(path: &Path, n: usize, few_values: bool) {
     let mut x: u64 = 0x9e3779b97f4a7c15;
-    let mut next = || {
+    let mut rand = move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let table: Vec<f64> = (0..16).map(|_| rand()).collect();
+    let mut next = move || {
+        let r = rand();
+        if few_values {
+            table[(r * 16.0) as usize % 16]
+        } else {
+            r
+        }
     };
     let t: Vec<f64> = (0..n).map(|i| i as f64 * 1e-9).collect();
     let cols: Vec<Column> = std::iter::once(Column::F64(t))
@@ -520,8 +540,8 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing() {
 #[test]
 fn sigkill_mid_export_leaves_no_file_under_the_target_name_and_the_next_export_removes_its_temp() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("noise.raw");
-    big_raw(&raw, 2_000_000); // 80 MB
+    let raw = dir.path().join("slow.raw");
+    slow_raw(&raw, 2_000_000); // 80 MB
     let target = dir.path().join("x.h5");
     let mut child = Command::new(bin())
         .arg("export")

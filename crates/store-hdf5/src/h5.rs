@@ -426,8 +426,8 @@ impl Staged {
                 );
             } else {
                 tracing::warn!(
-                    "{}: left {} as it is, a temporary file of another write ({}): remove it by hand \
-                     when no export to this target is running",
+                    "{}: left {} as it is, a temporary file of another write to it ({}); \
+                     remove it by hand when no write to this target is running",
                     target.display(),
                     s.path.display(),
                     s.why
@@ -563,7 +563,7 @@ pub(crate) fn sweep_stale(
         }
         let old = meta.modified().is_ok_and(|m| m < started);
         let keep = match pid {
-            None => Some("its name has no writer process id (an earlier spicelab?)".to_string()),
+            None => Some("its name has no writer process id: an earlier spicelab's?".to_string()),
             Some(p) if process_alive(p) => Some(format!("its writer, process {p}, is running")),
             Some(_) if !old => Some("modified after this write started".to_string()),
             Some(_) if locked(&path) => Some("another process holds a lock on it".to_string()),
