@@ -461,12 +461,32 @@ fn campaign_with_sweep_corners_and_montecarlo_stacks_runs() {
 
 /// A RAW file of `n` points of noise-like values (compresses badly).
 fn big_raw(path: &Path, n: usize) {
+    gen_raw(path, n, false)
+}
+
+/// A RAW file of `n` points, each value one of 16 random numbers: every
+/// byte plane compresses (none is stored as it is) and deflate level 9 is
+/// slow on it (seconds for 80 MB), so an export can be killed midway.
+fn slow_raw(path: &Path, n: usize) {
+    gen_raw(path, n, true)
+}
+
+fn gen_raw(path: &Path, n: usize, few_values: bool) {
     let mut x: u64 = 0x9e3779b97f4a7c15;
-    let mut next = || {
+    let mut rand = move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let table: Vec<f64> = (0..16).map(|_| rand()).collect();
+    let mut next = move || {
+        let r = rand();
+        if few_values {
+            table[(r * 16.0) as usize % 16]
+        } else {
+            r
+        }
     };
     let t: Vec<f64> = (0..n).map(|i| i as f64 * 1e-9).collect();
     let cols: Vec<Column> = std::iter::once(Column::F64(t))
@@ -545,10 +565,10 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing() {
 }
 
 #[test]
-fn sigkill_mid_export_leaves_no_file_under_the_target_name() {
+fn sigkill_mid_export_leaves_no_file_under_the_target_name_and_the_next_export_removes_its_temp() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("noise.raw");
-    big_raw(&raw, 2_000_000); // 80 MB
+    let raw = dir.path().join("slow.raw");
+    slow_raw(&raw, 2_000_000); // 80 MB
     let target = dir.path().join("x.h5");
     let mut child = Command::new(bin())
         .arg("export")
@@ -561,13 +581,13 @@ fn sigkill_mid_export_leaves_no_file_under_the_target_name() {
         .unwrap();
     // Wait until the temporary file has data, then kill.
     let t0 = std::time::Instant::now();
-    loop {
+    let part = loop {
         let part = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
             .find(|e| e.file_name().to_string_lossy().ends_with(".part"));
-        if part.is_some_and(|p| p.metadata().map(|m| m.len() > 1 << 20).unwrap_or(false)) {
-            break;
+        if let Some(p) = part.filter(|p| p.metadata().map(|m| m.len() > 1 << 20).unwrap_or(false)) {
+            break p.path();
         }
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -575,12 +595,43 @@ fn sigkill_mid_export_leaves_no_file_under_the_target_name() {
         );
         assert!(t0.elapsed().as_secs() < 60);
         std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    };
+    // The temporary name carries the writer's pid: .x.h5.PID.XXXXXX.part
+    let name = part.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(&format!(".x.h5.{}.", child.id())),
+        "{name} (pid {})",
+        child.id()
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(!target.exists(), "a half file under the target name");
-    // The next export replaces nothing half-written and succeeds.
+    assert!(part.exists(), "SIGKILL cannot remove the temporary file");
+    // The next export to the same target removes the dead writer's
+    // temporary file, says so, and succeeds.
     let small = fixture("ng39_rc_tran.raw");
-    assert!(export(&small, &target).status.success());
+    let out = export(&small, &target);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("removed") && err.contains(&name), "{err}");
+    assert!(!part.exists(), "the stale temporary file is still there");
+    assert_eq!(leftovers(dir.path()), ["x.h5"]);
     assert!(spicelab::store_hdf5::hdf5::File::open(&target).is_ok());
+}
+
+#[test]
+fn a_temporary_file_of_a_running_writer_is_reported_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("x.h5");
+    // This test process is alive: its "temporary file" must stay.
+    let live = dir
+        .path()
+        .join(format!(".x.h5.{}.AbC123.part", std::process::id()));
+    fs::write(&live, b"being written").unwrap();
+    let out = export(&fixture("ng39_rc_tran.raw"), &target);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("left") && err.contains("is running"), "{err}");
+    assert_eq!(fs::read(&live).unwrap(), b"being written");
+    assert!(target.exists());
 }

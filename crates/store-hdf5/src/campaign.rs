@@ -145,6 +145,7 @@ pub fn write_campaign(
     let mut report = ExportReport {
         compression: cx.compression,
         note,
+        stale: staged.stale.clone(),
         ..ExportReport::default()
     };
     let r_count = info.runs.len();

@@ -35,7 +35,7 @@ pub struct Cx32 {
 }
 
 #[allow(unsafe_code)]
-mod ds_ffi {
+mod ffi {
     use hdf5_sys::h5::herr_t;
     use hdf5_sys::h5i::hid_t;
     use std::os::raw::{c_char, c_uint};
@@ -65,7 +65,40 @@ mod ds_ffi {
             unsafe { H5DSattach_scale(ds, scale, idx) >= 0 }
         })
     }
+
+    /// Stores `data`, a chunk already passed through every filter of the
+    /// dataset's pipeline (filter mask 0), as the chunk of `ds` that starts
+    /// at `offset` (one coordinate per axis of `ds`).
+    pub fn write_chunk(ds: &hdf5::Dataset, offset: &[u64], data: &[u8]) -> hdf5::Result<()> {
+        if offset.len() != ds.ndim() {
+            return Err(hdf5::Error::from(format!(
+                "chunk offset of {} coordinates for a dataset of {} axes",
+                offset.len(),
+                ds.ndim()
+            )));
+        }
+        hdf5::sync::sync(|| {
+            // SAFETY: `ds.id()` is a live dataset id (borrowed `Dataset`);
+            // `offset` holds exactly one coordinate per axis of `ds` (checked
+            // above) and `data` is `data.len()` readable bytes, both alive
+            // for the call, which only reads them; the library lock is held
+            // by `sync`.
+            let r = unsafe {
+                hdf5_sys::h5d::H5Dwrite_chunk(
+                    ds.id(),
+                    hdf5_sys::h5p::H5P_DEFAULT,
+                    0,
+                    offset.as_ptr(),
+                    data.len(),
+                    data.as_ptr().cast(),
+                )
+            };
+            hdf5::h5check(r).map(|_| ())
+        })
+    }
 }
+
+pub(crate) use ffi::write_chunk;
 
 /// The file being written: its final path (named in errors) and the options.
 pub(crate) struct Ctx<'a> {
@@ -171,7 +204,7 @@ impl<'a> Ctx<'a> {
     pub fn set_scale(&self, ds: &Dataset, name: &str) -> Result<()> {
         let c = std::ffi::CString::new(name.replace('\0', ""))
             .map_err(|_| self.invalid("NUL in a name"))?;
-        if ds_ffi::set_scale(ds.id(), &c) {
+        if ffi::set_scale(ds.id(), &c) {
             Ok(())
         } else {
             Err(self.invalid(format!("cannot make {} a dimension scale", ds.name())))
@@ -181,7 +214,7 @@ impl<'a> Ctx<'a> {
     /// Attaches the scales `dims` (one per axis, in order) to `ds`.
     pub fn attach(&self, ds: &Dataset, dims: &[&Dataset]) -> Result<()> {
         for (i, d) in dims.iter().enumerate() {
-            if !ds_ffi::attach_scale(ds.id(), d.id(), i as u32) {
+            if !ffi::attach_scale(ds.id(), d.id(), i as u32) {
                 return Err(self.invalid(format!(
                     "cannot attach the dimension scale {} to axis {i} of {}",
                     d.name(),
@@ -339,15 +372,23 @@ impl Names {
 
 /// The file under a temporary name beside the target; renamed over the
 /// target by [`Staged::commit`], removed when dropped without it.
+///
+/// The temporary name is `.NAME.PID.XXXXXX.part` (PID: the writer's process
+/// id). A writer killed with SIGKILL cannot remove it; the next write to the
+/// same target removes such a file when it is stale (see [`sweep_stale`])
+/// and reports every one it finds.
 pub(crate) struct Staged {
     target: PathBuf,
     /// The mode the file gets: the replaced file's, else 0644.
     mode: u32,
     temp: Option<tempfile::TempPath>,
+    /// Temporary files of earlier writes found beside the target.
+    pub stale: Vec<crate::StaleTemp>,
 }
 
 impl Staged {
     pub fn new(target: &Path) -> Result<Staged> {
+        let started = std::time::SystemTime::now();
         let io = |what, source| Hdf5Error::Io {
             path: target.to_path_buf(),
             what,
@@ -374,8 +415,28 @@ impl Staged {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out.h5".into());
+        let stale = sweep_stale(&dir, &stem, started);
+        for s in &stale {
+            if s.removed {
+                tracing::warn!(
+                    "{}: removed {}, a temporary file left by an earlier write ({})",
+                    target.display(),
+                    s.path.display(),
+                    s.why
+                );
+            } else {
+                tracing::warn!(
+                    "{}: left {} as it is, a temporary file of another write to it ({}); \
+                     remove it by hand when no write to this target is running",
+                    target.display(),
+                    s.path.display(),
+                    s.why
+                );
+            }
+        }
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{stem}."))
+            .prefix(&format!(".{stem}.{}.", std::process::id()))
+            .rand_bytes(TEMP_RAND)
             .suffix(".part")
             .tempfile_in(&dir)
             .map_err(|e| io("cannot create a temporary file in its directory", e))?
@@ -384,6 +445,7 @@ impl Staged {
             target: target.to_path_buf(),
             mode,
             temp: Some(temp),
+            stale,
         })
     }
 
@@ -417,5 +479,223 @@ impl Staged {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
         Ok(())
+    }
+}
+
+/// Random characters in a temporary name.
+const TEMP_RAND: usize = 6;
+
+/// The writer's process id in a temporary name `.NAME.REST.part` of ours:
+/// `Some(Some(pid))` for `PID.XXXXXX`, `Some(None)` for the `XXXXXX` of
+/// earlier versions (no pid), `None` when REST is not of our pattern.
+fn temp_pid(rest: &str) -> Option<Option<u32>> {
+    let rand_ok = |r: &str| r.len() == TEMP_RAND && r.bytes().all(|b| b.is_ascii_alphanumeric());
+    match rest.split('.').collect::<Vec<_>>().as_slice() {
+        [r] if rand_ok(r) => Some(None),
+        [p, r] if rand_ok(r) && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse().ok().map(Some)
+        }
+        _ => None,
+    }
+}
+
+/// True when process `pid` exists (on this host).
+fn process_alive(pid: u32) -> bool {
+    let Some(p) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    // EPERM: it exists but belongs to someone else.
+    !matches!(
+        rustix::process::test_kill_process(p),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+/// True when another open file holds a lock on `path` (libhdf5 locks the
+/// files it writes, when file locking is on, and a killed writer's lock
+/// goes with it, on any host sharing the directory).
+fn locked(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    matches!(
+        rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive),
+        Err(rustix::io::Errno::WOULDBLOCK)
+    )
+}
+
+/// Finds the temporary files of earlier writes to the target `stem` in
+/// `dir` and removes the stale ones. Only regular files named by our
+/// pattern (`.STEM.PID.XXXXXX.part`) are considered; one is removed when
+/// all of these hold: its writer's process is gone, it was last modified
+/// before this write started (`started`), and no one holds a lock on it.
+/// Any other file of the pattern (its writer still running, or a name of
+/// an earlier version without the pid) is reported and left alone.
+pub(crate) fn sweep_stale(
+    dir: &Path,
+    stem: &str,
+    started: std::time::SystemTime,
+) -> Vec<crate::StaleTemp> {
+    let prefix = format!(".{stem}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".part"))
+            .and_then(temp_pid)
+        else {
+            continue;
+        };
+        let path = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let old = meta.modified().is_ok_and(|m| m < started);
+        let keep = match pid {
+            None => Some("its name has no writer process id: an earlier spicelab's?".to_string()),
+            Some(p) if process_alive(p) => Some(format!("its writer, process {p}, is running")),
+            Some(_) if !old => Some("modified after this write started".to_string()),
+            Some(_) if locked(&path) => Some("another process holds a lock on it".to_string()),
+            Some(_) => None,
+        };
+        let stale = match keep {
+            Some(why) => crate::StaleTemp {
+                path,
+                removed: false,
+                why,
+            },
+            None => {
+                let why = format!(
+                    "its writer, process {}, is gone",
+                    pid.map(|p| p.to_string()).unwrap_or_default()
+                );
+                match std::fs::remove_file(&path) {
+                    Ok(()) => crate::StaleTemp {
+                        path,
+                        removed: true,
+                        why,
+                    },
+                    Err(err) => crate::StaleTemp {
+                        path,
+                        removed: false,
+                        why: format!("{why}, but removing it failed: {err}"),
+                    },
+                }
+            }
+        };
+        found.push(stale);
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn temp_names_of_our_pattern_are_recognised() {
+        assert_eq!(temp_pid("123.aB9xYz"), Some(Some(123)));
+        assert_eq!(temp_pid("aB9xYz"), Some(None));
+        assert_eq!(temp_pid("123.aB9xY"), None);
+        assert_eq!(temp_pid("1.123.aB9xYz"), None);
+        assert_eq!(temp_pid("x1.aB9xYz"), None);
+        assert_eq!(temp_pid(""), None);
+    }
+
+    /// The pid of a process that just ended.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
+        pid
+    }
+
+    #[test]
+    fn stale_temps_are_removed_and_live_or_unknown_ones_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let dead = dead_pid();
+        let me = std::process::id();
+        let names = [
+            format!(".x.h5.{dead}.AAAAAA.part"),   // stale: removed
+            format!(".x.h5.{me}.BBBBBB.part"),     // writer alive: kept
+            ".x.h5.CCCCCC.part".to_string(),       // no pid: kept
+            format!(".y.h5.{dead}.DDDDDD.part"),   // another target: ignored
+            format!(".x.h5.1.{dead}.EEEEEE.part"), // target x.h5.1: ignored
+            "x.h5".to_string(),
+        ];
+        for n in &names {
+            std::fs::write(d.join(n), b"partial").unwrap();
+        }
+        let found = sweep_stale(d, "x.h5", SystemTime::now() + Duration::from_secs(1));
+        let got: Vec<(String, bool)> = found
+            .iter()
+            .map(|s| {
+                (
+                    s.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    s.removed,
+                )
+            })
+            .collect();
+        let mut want = vec![
+            (names[0].clone(), true),
+            (names[1].clone(), false),
+            (names[2].clone(), false),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        assert!(!d.join(&names[0]).exists());
+        for n in &names[1..] {
+            assert!(d.join(n).exists(), "{n}");
+        }
+        let why = |n: &str| {
+            found
+                .iter()
+                .find(|s| s.path.file_name().is_some_and(|f| f == n))
+                .map(|s| s.why.clone())
+                .unwrap()
+        };
+        assert!(why(&names[0]).contains("gone"));
+        assert!(why(&names[1]).contains(&format!("process {me}, is running")));
+        assert!(why(&names[2]).contains("no writer process id"));
+    }
+
+    #[test]
+    fn a_temp_newer_than_the_write_or_locked_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let dead = dead_pid();
+        let newer = d.join(format!(".x.h5.{dead}.AAAAAA.part"));
+        std::fs::write(&newer, b"partial").unwrap();
+        let found = sweep_stale(d, "x.h5", SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].removed);
+        assert!(found[0].why.contains("after this write started"));
+        assert!(newer.exists());
+
+        let f = std::fs::File::open(&newer).unwrap();
+        rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+        let found = sweep_stale(d, "x.h5", SystemTime::now() + Duration::from_secs(1));
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].removed, "{:?}", found[0].why);
+        assert!(found[0].why.contains("lock"));
+        drop(f);
+        let found = sweep_stale(d, "x.h5", SystemTime::now() + Duration::from_secs(1));
+        assert!(found[0].removed);
+        assert!(!newer.exists());
     }
 }

@@ -50,6 +50,7 @@
 //! ```
 
 mod campaign;
+mod direct;
 mod error;
 mod h5;
 mod raw;
@@ -162,6 +163,22 @@ pub struct ExportReport {
     pub compression: Compression,
     /// Why the compression differs from the one asked for, if it does.
     pub note: Option<String>,
+    /// Temporary files of earlier writes to the same target (a writer
+    /// killed with SIGKILL leaves one), removed when stale, else left.
+    pub stale: Vec<StaleTemp>,
+}
+
+/// A temporary file `.NAME.PID.XXXXXX.part` of an earlier write, found
+/// beside the target when a write starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleTemp {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// True when it was removed: its writer's process is gone, it is older
+    /// than this write and nobody holds a lock on it.
+    pub removed: bool,
+    /// Why it was removed or left.
+    pub why: String,
 }
 
 impl Default for ExportReport {
@@ -172,6 +189,7 @@ impl Default for ExportReport {
             bytes_in: 0,
             compression: Compression::Deflate(1),
             note: None,
+            stale: Vec::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One RAW file as HDF5: a group per plot, a dataset per vector.
 
+use crate::direct::ChunkWriter;
 use crate::error::{Hdf5Error, Result};
 use crate::h5::{Ctx, Names, Staged};
 use crate::{ExportReport, Options, FORMAT_VERSION};
@@ -30,6 +31,7 @@ pub fn export_raw(
     let mut report = ExportReport {
         compression: cx.compression,
         note,
+        stale: staged.stale.clone(),
         ..ExportReport::default()
     };
     {
@@ -262,6 +264,27 @@ fn write_plot(
     let mut chunk = Chunk::default();
     let per_point = (info.data_end - info.data_offset) / info.complete_points.max(1);
     let mut points = 0u64;
+    // Deflated chunks are compressed here on every core and written whole
+    // (src/direct.rs); other compressions go through the library.
+    let types: Vec<ValueType> = (0..datasets.len())
+        .map(|j| {
+            if j == 0 && has_scale {
+                real_of(info.types[0])
+            } else {
+                info.types[j]
+            }
+        })
+        .collect();
+    let mut direct = ChunkWriter::new(cx, &datasets, &types);
+    tracing::debug!(
+        "{}/{gname}: chunks written {}",
+        cx.path.display(),
+        if direct.is_some() {
+            "directly, compressed on the rayon pool"
+        } else {
+            "through the HDF5 filter pipeline"
+        }
+    );
     while it.fill(&mut chunk).map_err(raw_err)? {
         let (row, dst) = match &row_of {
             Some(starts) => {
@@ -272,15 +295,21 @@ fn write_plot(
             None => (None, chunk.start as usize),
         };
         for (j, d) in datasets.iter().enumerate() {
-            let col = &chunk.columns[j];
-            if j == 0 && has_scale {
-                cx.write_col(d, &real_part(col), 0..chunk.len, row, dst)?;
+            let col = if j == 0 && has_scale {
+                real_part(&chunk.columns[j])
             } else {
-                cx.write_col(d, col, 0..chunk.len, row, dst)?;
+                std::borrow::Cow::Borrowed(&chunk.columns[j])
+            };
+            match &mut direct {
+                Some(w) => w.put(j, &col, chunk.len, row, dst)?,
+                None => cx.write_col(d, &col, 0..chunk.len, row, dst)?,
             }
         }
         points += chunk.len as u64;
         progress((chunk.start + chunk.len as u64) * per_point);
+    }
+    if let Some(w) = direct {
+        w.finish()?;
     }
     Ok(points)
 }
