@@ -1,6 +1,7 @@
 //! `cargo xtask bench --only hdf5`: `spicelab export BIG.raw -o BIG.h5` on a
-//! generated ngspice binary (512 MiB by default: a 2 GiB file takes minutes
-//! per run on a 2-core machine; `--hdf5-size 2GiB` for the full size),
+//! generated ngspice binary (512 MiB by default: at 2 GiB the h5py side
+//! takes most of a minute per run on a 2-core machine; `--hdf5-size 2GiB`
+//! for the full size),
 //! against h5py writing the same arrays (read from the RAW file with numpy
 //! in the same chunks) with the same chunk shape and filters (shuffle +
 //! deflate level 1) in the same run. Throughput is RAW bytes per second of
