@@ -69,7 +69,7 @@ pub use open::{
 };
 pub use plot::{ChunkOptions, PlotRef};
 pub use source::Source;
-pub use stream::Compression;
+pub use stream::{Compression, KEEP_BYTES, MAX_RESTARTS};
 pub use writer::{
     stored_types, write_file, write_plot, ColumnWriter, PlotWriter, RawFormat,
     NGSPICE_LAYOUT_COMMAND, STREAM_NAME,

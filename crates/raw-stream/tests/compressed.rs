@@ -213,3 +213,79 @@ proptest! {
         }
     }
 }
+
+/// A plot of 10 MB (more than the decoded tail the reader keeps), then
+/// a small one; values that tell every point apart.
+fn big_then_small(path: &Path) {
+    use waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
+    let plot = |k: usize, n: usize| Plot {
+        header: PlotHeader {
+            plotname: "Transient Analysis".into(),
+            flags: Flags::parse("real"),
+            n_points: n as u64,
+            variables: vec![
+                Variable::new(0, "time", "time"),
+                Variable::new(1, "v(a)", "voltage"),
+                Variable::new(2, "v(b)", "voltage"),
+            ],
+            ..PlotHeader::default()
+        },
+        columns: vec![
+            Column::F64((0..n).map(|i| i as f64 * 1e-9).collect()),
+            Column::F64((0..n).map(|i| (k * 1_000_000 + i) as f64).collect()),
+            Column::F64((0..n).map(|i| -((k * 1_000_000 + i) as f64)).collect()),
+        ],
+        steps: Steps::single(n as u64),
+    };
+    raw_stream::write_file(
+        path,
+        raw_stream::RawFormat::NgspiceBinary,
+        &[plot(0, 420_000), plot(1, 1000)],
+    )
+    .unwrap();
+}
+
+#[test]
+fn reading_back_behind_the_tail_decodes_again_a_bounded_number_of_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("big.raw");
+    big_then_small(&plain);
+    assert!(std::fs::metadata(&plain).unwrap().len() > 2 * raw_stream::KEEP_BYTES as u64);
+    let zst = dir.path().join("big.raw.zst");
+    std::fs::write(&zst, zstd(&std::fs::read(&plain).unwrap())).unwrap();
+    let a = RawFile::open(&plain).unwrap();
+    let b = RawFile::open(&zst).unwrap();
+    // the second plot first, then the first one: a read behind the tail
+    for i in [1, 0, 1] {
+        assert_eq!(
+            a.plot(i).unwrap().read().unwrap(),
+            b.plot(i).unwrap().read().unwrap(),
+            "plot {i}"
+        );
+    }
+    // the start of plot 0, then plot 1, and again: each return to plot 0
+    // decodes from the beginning; more of them than the bound is refused
+    let first = |i: usize| b.plot(i).unwrap().chunks(16).next().unwrap();
+    let mut failed = None;
+    for k in 0..2 * raw_stream::MAX_RESTARTS as usize + 4 {
+        if let Err(e) = first(k % 2) {
+            failed = Some((k, e));
+            break;
+        }
+    }
+    let (k, e) = failed.expect("the restarts are bounded");
+    // one restart above (plot 0 after plot 1), then one per even k: the
+    // 64th is the last allowed, the read that would need a 65th fails
+    assert_eq!(
+        k,
+        2 * (raw_stream::MAX_RESTARTS as usize - 1),
+        "refused after {k} reads"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("needs random access")
+            && msg.contains("zstd")
+            && msg.contains("decompress it first"),
+        "{msg}"
+    );
+}
