@@ -60,6 +60,42 @@ fn a_fifo_is_refused_within_a_second() {
     assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
 }
 
+/// Devices, sockets and directories are refused by what they are, before
+/// anything is read from them.
+#[cfg(unix)]
+#[test]
+fn devices_sockets_and_directories_are_refused_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.raw");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let mut cases = vec![
+        (std::path::PathBuf::from("/dev/null"), "a character device"),
+        (std::path::PathBuf::from("/dev/zero"), "a character device"),
+        (sock, "a socket"),
+        (dir.path().to_path_buf(), "a directory"),
+    ];
+    // a block device where the machine has one visible
+    if let Some(b) = ["/dev/loop0", "/dev/vda", "/dev/sda", "/dev/nvme0n1"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| {
+            use std::os::unix::fs::FileTypeExt;
+            std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
+        })
+    {
+        cases.push((b, "a block device"));
+    }
+    for (path, want) in cases {
+        match RawFile::open(&path) {
+            Err(RawError::NotRegular { path: got, what }) => {
+                assert_eq!(got, path);
+                assert_eq!(what, want, "{}", path.display());
+            }
+            other => panic!("{}: expected NotRegular, got {other:?}", path.display()),
+        }
+    }
+}
+
 /// A stepped LTspice file whose companion `.log` is a FIFO: the steps are
 /// found from the data, the log is ignored, nothing blocks.
 #[cfg(unix)]
