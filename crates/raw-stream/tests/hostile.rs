@@ -60,19 +60,17 @@ fn a_fifo_is_refused_within_a_second() {
     assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
 }
 
-/// Devices, sockets and directories are refused by what they are, before
-/// anything is read from them.
+/// Sockets and devices (beside those of `devices_and_proc_files_are_refused_with_words`)
+/// are refused by what they are, before anything is read from them.
 #[cfg(unix)]
 #[test]
-fn devices_sockets_and_directories_are_refused_by_kind() {
+fn sockets_and_devices_are_refused_by_kind() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("s.raw");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let mut cases = vec![
         (std::path::PathBuf::from("/dev/null"), "a character device"),
-        (std::path::PathBuf::from("/dev/zero"), "a character device"),
         (sock, "a socket"),
-        (dir.path().to_path_buf(), "a directory"),
     ];
     // a block device where the machine has one visible
     if let Some(b) = ["/dev/loop0", "/dev/vda", "/dev/sda", "/dev/nvme0n1"]
@@ -147,6 +145,40 @@ fn a_fifo_log_does_not_hang_the_step_index() {
 /// Devices and `/proc` files are refused with words that say what they are
 /// (they are only looked at, never written).
 #[cfg(target_os = "linux")]
+#[test]
+fn headers_missing_what_every_plot_needs_are_refused_at_their_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str); 5] = [
+        (
+            "hello world",
+            "plot 0, byte 0: no 'Binary:' or 'Values:' line in the 11 bytes of header text",
+        ),
+        ("Values:\n", "plot 0, byte 0: no RAW header here"),
+        (
+            "Title: x\nDate: y\nPlotname: Transient Analysis\nFlags: real\nNo. Points: 2\nVariables:\n\t0\ttime\ttime\nValues:\n",
+            "plot 0, byte 0: no 'No. Variables:' line",
+        ),
+        (
+            "Title: x\nPlotname: T\nFlags: real\nNo. Variables: 1\nVariables:\n\t0\ttime\ttime\nValues:\n",
+            "plot 0, byte 0: no 'No. Points:' line",
+        ),
+        (
+            "Title: x\nPlotname: T\nFlags: real\nNo. Variables: 0\nNo. Points: 1\nVariables:\nValues:\n",
+            "plot 0, byte 33: 'No. Variables: 0'",
+        ),
+    ];
+    for (k, (text, want)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("h{k}.raw"));
+        std::fs::write(&path, text).unwrap();
+        let e = RawFile::open(&path).map(|_| ()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(want) && msg.contains(path.to_str().unwrap()),
+            "case {k}: {msg}"
+        );
+    }
+}
+
 #[test]
 fn devices_and_proc_files_are_refused_with_words() {
     let cases = [
