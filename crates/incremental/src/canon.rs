@@ -52,30 +52,50 @@ impl Canonical {
 /// it ends in (not only one: a title or `.control` line ending in `\r\r`
 /// would otherwise lose its last `\r` only when canonicalised again).
 pub fn canonicalise_netlist(text: &str) -> Canonical {
+    let (title, lines, _) = netlist_lines_numbered(text);
+    Canonical { title, lines }
+}
+
+/// [`canonicalise_netlist`]'s title and lines, with the 1-based line of the
+/// file where each logical line starts (the title is line 1), for messages.
+pub(crate) fn netlist_lines_numbered(text: &str) -> (Option<String>, Vec<String>, Vec<usize>) {
     let text = text.strip_suffix('\n').unwrap_or(text);
     let mut physical = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let title = physical.next().map(str::to_owned);
-    let lines = canonical_lines(physical);
-    Canonical { title, lines }
+    let (lines, numbers) = canonical_lines(physical, 2);
+    (title, lines, numbers)
+}
+
+/// [`canonicalise_include`]'s lines with the 1-based line of the file where
+/// each starts.
+pub(crate) fn include_lines_numbered(text: &str) -> (Vec<String>, Vec<usize>) {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    canonical_lines(text.split('\n').map(|l| l.trim_end_matches('\r')), 1)
 }
 
 /// Canonicalises an included file (`.include`, `.lib`): it has no title line,
 /// every line is content.
 pub fn canonicalise_include(text: &str) -> Canonical {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    let physical = text.split('\n').map(|l| l.trim_end_matches('\r'));
     Canonical {
         title: None,
-        lines: canonical_lines(physical),
+        lines: include_lines_numbered(text).0,
     }
 }
 
-fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
+/// The canonical logical lines of `physical`, and for each the number of
+/// the physical line it starts on (`first` for the first one given).
+fn canonical_lines<'a>(
+    physical: impl Iterator<Item = &'a str>,
+    first: usize,
+) -> (Vec<String>, Vec<usize>) {
     let mut out: Vec<String> = Vec::new();
-    // the logical line being built from a line and its `+` continuations
-    let mut pending: Option<String> = None;
+    let mut numbers: Vec<usize> = Vec::new();
+    // the logical line being built from a line and its `+` continuations,
+    // and the line it started on
+    let mut pending: Option<(String, usize)> = None;
     let mut in_control = false;
-    for raw in physical {
+    for (k, raw) in physical.enumerate() {
+        let number = first + k;
         if in_control {
             if raw.trim_matches(ws).eq_ignore_ascii_case(".endc") {
                 out.push(".endc".to_owned());
@@ -83,6 +103,7 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             } else {
                 out.push(raw.to_owned());
             }
+            numbers.push(number);
             continue;
         }
         let trimmed = raw.trim_start_matches(ws);
@@ -94,7 +115,7 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             continue;
         }
         if let Some(rest) = code.strip_prefix('+') {
-            if let Some(p) = pending.as_mut() {
+            if let Some((p, _)) = pending.as_mut() {
                 if !rest.trim_matches(ws).is_empty() {
                     p.push(' ');
                     p.push_str(rest);
@@ -103,20 +124,23 @@ fn canonical_lines<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
             }
             // a continuation with nothing to continue: kept as its own line
         }
-        if let Some(p) = pending.take() {
+        if let Some((p, n)) = pending.take() {
             out.push(normalise(&p));
+            numbers.push(n);
         }
         if is_control_start(code) {
             out.push(normalise_control(code));
+            numbers.push(number);
             in_control = true;
         } else {
-            pending = Some(code.to_owned());
+            pending = Some((code.to_owned(), number));
         }
     }
-    if let Some(p) = pending.take() {
+    if let Some((p, n)) = pending.take() {
         out.push(normalise(&p));
+        numbers.push(n);
     }
-    out
+    (out, numbers)
 }
 
 /// Whitespace as the canonicaliser counts it: ASCII only, everywhere.

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::canon::{
-    canonicalise_include, canonicalise_netlist, is_include_cmd, is_lib_cmd, tokens,
+    include_lines_numbered, is_include_cmd, is_lib_cmd, netlist_lines_numbered, tokens,
 };
 
 /// One file (or one `.lib` section of a file) a netlist reaches.
@@ -56,8 +56,9 @@ pub enum IncludeError {
     Missing {
         /// The logical name of the file with the directive.
         file: String,
-        /// 1-based logical line of the directive in that file (after the
-        /// title for a netlist; comment and blank lines not counted).
+        /// 1-based line of the directive in that file, as an editor counts
+        /// lines (the title is line 1 of a netlist; a directive continued
+        /// with `+` lines is at its first line).
         line: usize,
         /// The name as written.
         name: String,
@@ -71,7 +72,7 @@ pub enum IncludeError {
     Cycle {
         /// The logical name of the file with the directive that closes the cycle.
         file: String,
-        /// 1-based logical line of that directive.
+        /// 1-based line of that directive in its file.
         line: usize,
         /// The cycle, starting and ending at the same file.
         chain: Chain,
@@ -81,7 +82,7 @@ pub enum IncludeError {
     SectionNotFound {
         /// The logical name of the file with the directive.
         file: String,
-        /// 1-based logical line of the directive.
+        /// 1-based line of the directive in its file.
         line: usize,
         /// The library file's logical name.
         lib: String,
@@ -95,7 +96,7 @@ pub enum IncludeError {
     NoFileName {
         /// The logical name of the file with the directive.
         file: String,
-        /// 1-based logical line.
+        /// 1-based line of the directive in its file.
         line: usize,
         /// The directive.
         text: String,
@@ -167,11 +168,17 @@ struct Directive {
 }
 
 /// The include directives among canonical lines (outside `.control`), with
-/// their logical line numbers. `.lib NAME` (one word) opens a section
+/// the line of the file each starts on. `.lib NAME` (one word) opens a section
 /// definition and is not a directive: ngspice 39 reads it so (checked: a
 /// `.lib common` inside a section does not pull in section `common`).
-fn directives(lines: &[String], file: &str, chain: &Chain) -> Result<Vec<Directive>, IncludeError> {
+fn directives(
+    lines: &[String],
+    numbers: &[usize],
+    file: &str,
+    chain: &Chain,
+) -> Result<Vec<Directive>, IncludeError> {
     let mut out = Vec::new();
+    let line_of = |i: usize| numbers.get(i).copied().unwrap_or(i + 1);
     let mut in_control = false;
     for (i, line) in lines.iter().enumerate() {
         let toks = tokens(line);
@@ -194,7 +201,7 @@ fn directives(lines: &[String], file: &str, chain: &Chain) -> Result<Vec<Directi
         let Some(name) = toks.get(1) else {
             return Err(IncludeError::NoFileName {
                 file: file.to_owned(),
-                line: i + 1,
+                line: line_of(i),
                 text: line.clone(),
                 chain: chain.clone(),
             });
@@ -202,7 +209,7 @@ fn directives(lines: &[String], file: &str, chain: &Chain) -> Result<Vec<Directi
         out.push(Directive {
             name: unquote(name).to_owned(),
             section,
-            line: i + 1,
+            line: line_of(i),
         });
     }
     Ok(out)
@@ -210,20 +217,21 @@ fn directives(lines: &[String], file: &str, chain: &Chain) -> Result<Vec<Directi
 
 /// The lines of section `section` of a library: after `.lib SECTION`, up to
 /// the next `.endl`.
-fn section_lines(lines: &[String], section: &str) -> Option<Vec<String>> {
+/// The lines of section `section` (between `.lib NAME` and `.endl`), as a
+/// range of `lines`.
+fn section_lines(lines: &[String], section: &str) -> Option<std::ops::Range<usize>> {
     let start = lines.iter().position(|l| {
         let t = tokens(l);
         t.len() == 2 && is_lib_cmd(t[0]) && unquote(t[1]).eq_ignore_ascii_case(section)
     })?;
-    let body = lines[start + 1..]
+    let len = lines[start + 1..]
         .iter()
         .take_while(|l| {
             let first = tokens(l).first().copied().unwrap_or("");
             !first.eq_ignore_ascii_case(".endl")
         })
-        .cloned()
-        .collect();
-    Some(body)
+        .count();
+    Some(start + 1..start + 1 + len)
 }
 
 struct Walker {
@@ -252,8 +260,14 @@ impl Walker {
         Chain(self.stack.iter().map(|(_, _, l)| l.clone()).collect())
     }
 
-    fn walk(&mut self, lines: &[String], dir: &Path, file: &str) -> Result<(), IncludeError> {
-        for d in directives(lines, file, &self.chain())? {
+    fn walk(
+        &mut self,
+        lines: &[String],
+        numbers: &[usize],
+        dir: &Path,
+        file: &str,
+    ) -> Result<(), IncludeError> {
+        for d in directives(lines, numbers, file, &self.chain())? {
             let resolved = normalise_path(&dir.join(&d.name));
             let mut logical = self.logical(&d.name, &resolved);
             if let Some(s) = &d.section {
@@ -299,9 +313,9 @@ impl Walker {
                     });
                 }
             };
-            let all = canonicalise_include(&text).lines;
-            let taken = match &d.section {
-                None => all,
+            let (all, all_numbers) = include_lines_numbered(&text);
+            let range = match &d.section {
+                None => 0..all.len(),
                 Some(s) => match section_lines(&all, s) {
                     Some(body) => body,
                     None => {
@@ -317,6 +331,8 @@ impl Walker {
                     }
                 },
             };
+            let taken = &all[range.clone()];
+            let taken_numbers = all_numbers.get(range).unwrap_or(&[]);
             let canonical: String = taken.iter().map(|l| format!("{l}\n")).collect();
             let already = self.out.iter().any(|i| i.logical == logical);
             if !already {
@@ -331,7 +347,7 @@ impl Walker {
             let sub_dir = resolved.parent().map(Path::to_path_buf).unwrap_or_default();
             self.stack
                 .push((resolved, d.section.clone(), logical.clone()));
-            self.walk(&taken, &sub_dir, &logical)?;
+            self.walk(taken, taken_numbers, &sub_dir, &logical)?;
             self.stack.pop();
             self.done.insert(visit);
         }
@@ -357,7 +373,7 @@ pub fn resolve_includes(
 ) -> Result<Vec<Include>, IncludeError> {
     let netlist_path = normalise_path(&absolute(netlist_path));
     let root = normalise_path(&absolute(root));
-    let lines = canonicalise_netlist(netlist_text).lines;
+    let (_, lines, numbers) = netlist_lines_numbered(netlist_text);
     let mut w = Walker {
         root,
         out: Vec::new(),
@@ -370,7 +386,7 @@ pub fn resolve_includes(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     w.stack.push((netlist_path.clone(), None, top.clone()));
-    w.walk(&lines, &dir, &top)?;
+    w.walk(&lines, &numbers, &dir, &top)?;
     Ok(w.out)
 }
 

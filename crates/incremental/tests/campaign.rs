@@ -300,10 +300,10 @@ fn a_cycle_and_a_missing_file_name_the_chain() -> R {
         .err()
         .ok_or("the cycle was not found")?;
     assert!(matches!(err, IncludeError::Cycle { .. }));
-    // the netlist's own title line is content when it is included; the cycle is what matters
+    // the line as an editor counts it: line 1 of b.lib is its comment
     assert_eq!(
         err.to_string(),
-        "models/b.lib:1: include cycle: a.cir -> models/b.lib -> a.cir"
+        "models/b.lib:2: include cycle: a.cir -> models/b.lib -> a.cir"
     );
 
     write(dir.path(), "models/b.lib", "* b\n.include sub/c.mod\n")?;
@@ -312,11 +312,11 @@ fn a_cycle_and_a_missing_file_name_the_chain() -> R {
         .ok_or("the missing file was not reported")?;
     let text = err.to_string();
     assert!(
-        matches!(err, IncludeError::Missing { line: 1, .. }),
+        matches!(err, IncludeError::Missing { line: 2, .. }),
         "{text}"
     );
     assert!(
-        text.starts_with("models/b.lib:1: included file `sub/c.mod` not found"),
+        text.starts_with("models/b.lib:2: included file `sub/c.mod` not found"),
         "{text}"
     );
     assert!(
@@ -369,7 +369,7 @@ fn a_lib_section_is_all_that_is_hashed() -> R {
         .ok_or("missing section accepted")?;
     assert_eq!(
         err.to_string(),
-        "corner.cir:1: section `tt` not found in `models/corners.lib`; include chain: corner.cir -> models/corners.lib[tt]"
+        "corner.cir:2: section `tt` not found in `models/corners.lib`; include chain: corner.cir -> models/corners.lib[tt]"
     );
     Ok(())
 }
