@@ -280,11 +280,7 @@ fn forged_shapes_and_n_points_are_refused_before_allocating() {
             .shape([1usize << 40])
             .create("time")
             .unwrap();
-        ds.new_attr::<hdf5::types::VarLenUnicode>()
-            .create("original_name")
-            .unwrap()
-            .write_scalar(&"time".parse::<hdf5::types::VarLenUnicode>().unwrap())
-            .unwrap();
+        text_attr(&ds, "original_name", "time");
     }
     let r = H5Reader::open(&big).unwrap();
     assert_eq!(r.plots()[0].header.n_points, 1 << 40);
@@ -302,12 +298,7 @@ fn forged_shapes_and_n_points_are_refused_before_allocating() {
     {
         let f = hdf5::File::open_rw(&big).unwrap();
         let g = f.group("tran").unwrap();
-        let ds = g.new_dataset::<i32>().shape([4]).create("v(x)").unwrap();
-        ds.new_attr::<hdf5::types::VarLenUnicode>()
-            .create("original_name")
-            .unwrap()
-            .write_scalar(&"v(x)".parse::<hdf5::types::VarLenUnicode>().unwrap())
-            .unwrap();
+        vector::<i32>(&g, "v(x)", &[4]);
     }
     let e = H5Reader::open(&big).unwrap_err();
     assert!(e.to_string().contains("/tran/v(x)"), "{e}");
@@ -319,6 +310,23 @@ type Edit = fn(&hdf5::File);
 
 fn vlen(s: &str) -> hdf5::types::VarLenUnicode {
     s.parse().unwrap()
+}
+
+/// Sets the string attribute `name` of `ds` to `value`.
+fn text_attr(ds: &hdf5::Dataset, name: &str, value: &str) {
+    ds.new_attr::<hdf5::types::VarLenUnicode>()
+        .create(name)
+        .unwrap()
+        .write_scalar(&vlen(value))
+        .unwrap();
+}
+
+/// A dataset of `T` and `shape` named `name` in `g`, which the reader takes
+/// for a vector (it has an `original_name`).
+fn vector<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, shape: &[usize]) -> hdf5::Dataset {
+    let d = g.new_dataset::<T>().shape(shape).create(name).unwrap();
+    text_attr(&d, "original_name", name);
+    d
 }
 
 #[test]
@@ -371,16 +379,7 @@ fn each_broken_part_of_the_layout_is_named() {
             |f| {
                 let g = f.group("tran").unwrap();
                 g.unlink("V(out)").unwrap();
-                let d = g
-                    .new_dataset::<f64>()
-                    .shape([3, 4])
-                    .create("V(out)")
-                    .unwrap();
-                d.new_attr::<hdf5::types::VarLenUnicode>()
-                    .create("original_name")
-                    .unwrap()
-                    .write_scalar(&vlen("V(out)"))
-                    .unwrap();
+                vector::<f64>(&g, "V(out)", &[3, 4]);
             },
             "does not match (3, 5)",
         ),
@@ -388,16 +387,7 @@ fn each_broken_part_of_the_layout_is_named() {
             |f| {
                 let g = f.group("tran").unwrap();
                 g.unlink("V(out)").unwrap();
-                let d = g
-                    .new_dataset::<f64>()
-                    .shape([3, 5, 2])
-                    .create("V(out)")
-                    .unwrap();
-                d.new_attr::<hdf5::types::VarLenUnicode>()
-                    .create("original_name")
-                    .unwrap()
-                    .write_scalar(&vlen("V(out)"))
-                    .unwrap();
+                vector::<f64>(&g, "V(out)", &[3, 5, 2]);
             },
             "/tran/V(out): 3 dimensions, not 1 or 2",
         ),
@@ -409,11 +399,7 @@ fn each_broken_part_of_the_layout_is_named() {
                     .with_data(&[1.0f64, 2.0])
                     .create("R1")
                     .unwrap();
-                d.new_attr::<hdf5::types::VarLenUnicode>()
-                    .create("long_name")
-                    .unwrap()
-                    .write_scalar(&vlen("step parameter R1"))
-                    .unwrap();
+                text_attr(&d, "long_name", "step parameter R1");
             },
             "/tran/R1: 2 values for 3 rows",
         ),
@@ -433,16 +419,7 @@ fn each_broken_part_of_the_layout_is_named() {
     {
         let f = hdf5::File::open_rw(&h5).unwrap();
         let g = f.group("tran").unwrap();
-        let d = g
-            .new_dataset::<f32>()
-            .shape([7])
-            .create("v(extra)")
-            .unwrap();
-        d.new_attr::<hdf5::types::VarLenUnicode>()
-            .create("original_name")
-            .unwrap()
-            .write_scalar(&vlen("v(extra)"))
-            .unwrap();
+        vector::<f32>(&g, "v(extra)", &[7]);
     }
     let e = H5Reader::open(&h5).unwrap_err();
     assert!(
