@@ -564,6 +564,76 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing() {
     assert!(names.is_empty(), "left behind: {names:?}");
 }
 
+/// A campaign whose HDF5 file cannot be written (a full disk) fails with
+/// the target named and no file left, and loses nothing: its results are
+/// in the cache, so the next run writes the file from cache hits alone.
+#[test]
+fn a_campaign_file_on_a_full_disk_fails_cleanly_and_the_results_stay_cached() {
+    if !require::ngspice_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mnt = root.join("small");
+    fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(&mnt)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !mounted {
+        eprintln!(
+            "NOTE: cannot mount a tmpfs here (not root?): full-disk campaign file not tested"
+        );
+        return;
+    }
+    fs::write(root.join("rc.cir"), RC).unwrap();
+    fs::write(root.join("full.toml"), campaign_toml("small/rc.h5", None)).unwrap();
+    fs::write(root.join("ok.toml"), campaign_toml("out/rc.h5", None)).unwrap();
+    let run = |toml: &str| {
+        Command::new(bin())
+            .arg("run")
+            .arg(root.join(toml))
+            .arg("--json")
+            .arg("--cache")
+            .arg(root.join("cache"))
+            .output()
+            .unwrap()
+    };
+    let out = run("full.toml");
+    let names = leftovers(&mnt);
+    let _ = Command::new("umount").arg(&mnt).status();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "output");
+    let err = v["error"].as_str().unwrap();
+    assert!(
+        err.contains("rc.h5") && err.contains("No space left on device"),
+        "{err}"
+    );
+    assert!(names.is_empty(), "left behind: {names:?}");
+    // the same jobs with a writable output: every result from the cache
+    let out = run("ok.toml");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["jobs"].as_u64(), v["cache_hits"].as_u64()),
+        (Some(8), Some(8)),
+        "{v}"
+    );
+    assert!(root.join("out/rc.h5").is_file());
+}
+
 #[test]
 fn sigkill_mid_export_leaves_no_file_under_the_target_name_and_the_next_export_removes_its_temp() {
     let dir = tempfile::tempdir().unwrap();
