@@ -76,6 +76,17 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Writes `v` as a LEB128 varint into `out` at `at`; returns the end.
+fn varint_into(out: &mut [u8; 20], mut at: usize, mut v: u64) -> usize {
+    while v >= 0x80 {
+        out[at] = (v as u8) | 0x80;
+        v >>= 7;
+        at += 1;
+    }
+    out[at] = v as u8;
+    at + 1
+}
+
 /// Reads a LEB128 varint at the start of `b`: the value and its length.
 pub fn get_varint(b: &[u8]) -> Option<(u64, usize)> {
     let mut v = 0u64;
@@ -119,9 +130,12 @@ impl RecordWriter {
 
     /// An unsigned field.
     pub fn uint(&mut self, field: u32, v: u64) -> &mut Self {
-        let mut tmp = Vec::with_capacity(10);
-        put_varint(&mut tmp, v);
-        self.bytes(field, &tmp)
+        // the value's length first (7 bits a byte), then the value: no
+        // buffer in between
+        let len = (64 - (v | 1).leading_zeros()).div_ceil(7) as usize;
+        self.head(field, len);
+        put_varint(&mut self.buf, v);
+        self
     }
 
     /// A signed field (zigzag).
@@ -158,11 +172,22 @@ impl RecordWriter {
 
     /// A nested record field, built by `f`.
     pub fn with_record(&mut self, field: u32, f: impl FnOnce(&mut RecordWriter)) -> &mut Self {
-        let mut r = RecordWriter::new();
-        f(&mut r);
-        self.record(field, &r)
+        // The nested fields are written in place, at the end of this
+        // record's buffer, and the field's head (number, length) is put in
+        // front of them once their length is known: no buffer per record.
+        let start = self.buf.len();
+        let mut inner = RecordWriter {
+            buf: std::mem::take(&mut self.buf),
+        };
+        f(&mut inner);
+        self.buf = inner.buf;
+        let len = self.buf.len() - start;
+        let mut head = [0u8; 20];
+        let n = varint_into(&mut head, 0, u64::from(field));
+        let n = varint_into(&mut head, n, len as u64);
+        self.buf.splice(start..start, head[..n].iter().copied());
+        self
     }
-
     /// A packed field of unsigned varints.
     pub fn packed(&mut self, field: u32, vs: impl IntoIterator<Item = u64>) -> &mut Self {
         let mut tmp = Vec::new();
@@ -467,6 +492,33 @@ mod tests {
         assert!(e.what.contains("past its record"), "{e}");
     }
 
+    /// A record written in place (`with_record`) is the same bytes as one
+    /// built apart and added (`record`), nested, and past 127 bytes (a
+    /// two-byte length).
+    #[test]
+    fn records_written_in_place_equal_records_added() {
+        let long = "x".repeat(300);
+        let mut a = RecordWriter::new();
+        a.uint(1, 5)
+            .with_record(2, |r| {
+                r.str(1, &long).with_record(2, |q| {
+                    q.uint(3, 300);
+                });
+            })
+            .with_record(3, |_| {})
+            .uint(9, 1);
+        let mut q = RecordWriter::new();
+        q.uint(3, 300);
+        let mut r = RecordWriter::new();
+        r.str(1, &long).record(2, &q);
+        let mut b = RecordWriter::new();
+        b.uint(1, 5)
+            .record(2, &r)
+            .record(3, &RecordWriter::new())
+            .uint(9, 1);
+        assert_eq!(a.into_bytes(), b.into_bytes());
+    }
+
     proptest! {
         #[test]
         fn varints_round_trip(v in any::<u64>(), s in any::<i64>()) {
@@ -474,6 +526,15 @@ mod tests {
             put_varint(&mut b, v);
             prop_assert_eq!(get_varint(&b), Some((v, b.len())));
             prop_assert_eq!(unzigzag(zigzag(s)), s);
+            // an integer field (its length written before the value) reads back
+            let mut w = RecordWriter::new();
+            w.uint(3, v).int(4, s);
+            let bytes = w.into_bytes();
+            let got: Vec<(u32, u64)> = Fields::new(&bytes, 0)
+                .map(|f| f.map(|f| (f.number, f.uint().unwrap_or(u64::MAX))))
+                .collect::<Result<_, _>>()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(got, vec![(3, v), (4, zigzag(s))]);
         }
 
         #[test]
