@@ -17,32 +17,15 @@ use cache_zstd::parts::{raw_footer, seal_raw, EntryParts};
 use cache_zstd::tlv::{Fields, RecordWriter, WireError};
 use cache_zstd::wire::{encode_footer, job_record, parse_job};
 use cache_zstd::{
-    decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id, key_of,
+    decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id,
     CacheError, Dictionary, DiskStore, EncodeOptions, Entry, EntryReader, JobMeta, JobStatus,
-    ParamValue, ResultCache, Secret,
+    ParamValue, ResultCache,
 };
-use common::{column_bits, same_bits};
-use std::path::{Path, PathBuf};
+use common::{column_bits, dir, read, ref_key, same_bits, secret};
 use waveform::{
     Column, Complex32, Complex64, Dialect, Encoding, Flags, Plot, PlotHeader, SimResult, Steps,
     Variable,
 };
-
-fn dir(version: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/cache")
-        .join(version)
-}
-
-const SECRET: &[u8] = b"spicelab reference secret";
-
-fn secret() -> Secret {
-    Secret::new(SECRET.to_vec()).unwrap()
-}
-
-fn ref_key() -> String {
-    key_of(b"spicelab reference entry")
-}
 
 /// The result of the reference entries (the same in v3 and v4): a stepped
 /// LTspice-style transient with fastaccess and double flags, step
@@ -298,10 +281,6 @@ fn footer_form(b: &[u8]) -> u8 {
     let end = b.len() - 20;
     let len = u32::from_le_bytes([b[end], b[end + 1], b[end + 2], b[end + 3]]) as usize;
     b[end - len]
-}
-
-fn read(version: &str, name: &str) -> Vec<u8> {
-    std::fs::read(dir(version).join(name)).unwrap()
 }
 
 #[test]

@@ -351,35 +351,22 @@ impl CommandJob {
             program: program.clone(),
             source,
         };
-        let kill_and_reap = |child: &mut std::process::Child| {
-            let _ = group::signal_group(pgid, GroupSignal::Kill);
-            let _ = child.wait();
-        };
-
-        let out_reader = match (&out_sink, child.stdout.take()) {
-            (Sink::Pipe(cap), Some(pipe)) => match TailReader::spawn(pipe, *cap) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    kill_and_reap(&mut child);
-                    return Err(wait_err(e));
-                }
-            },
-            _ => None,
-        };
-        let err_reader = match (&err_sink, child.stderr.take()) {
-            (Sink::Pipe(cap), Some(pipe)) => match TailReader::spawn(pipe, *cap) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    kill_and_reap(&mut child);
-                    return Err(wait_err(e));
-                }
-            },
-            _ => None,
-        };
-        let exited = match spawn_exit_waiter(pgid) {
-            Ok(rx) => rx,
+        // The output readers and the exit waiter are threads; where one
+        // cannot be started, the command is killed and reaped.
+        let helpers = (|| -> io::Result<_> {
+            let reader = |sink: &Sink, pipe: Option<Box<dyn Read + Send>>| match (sink, pipe) {
+                (Sink::Pipe(cap), Some(pipe)) => TailReader::spawn(pipe, *cap).map(Some),
+                _ => Ok(None),
+            };
+            let out = reader(&out_sink, child.stdout.take().map(|p| Box::new(p) as _))?;
+            let err = reader(&err_sink, child.stderr.take().map(|p| Box::new(p) as _))?;
+            Ok((out, err, spawn_exit_waiter(pgid)?))
+        })();
+        let (out_reader, err_reader, exited) = match helpers {
+            Ok(h) => h,
             Err(e) => {
-                kill_and_reap(&mut child);
+                let _ = group::signal_group(pgid, GroupSignal::Kill);
+                let _ = child.wait();
                 return Err(wait_err(e));
             }
         };

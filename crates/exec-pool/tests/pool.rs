@@ -3,7 +3,6 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,13 +10,10 @@ use std::time::{Duration, Instant};
 use exec_pool::group::live_members;
 use exec_pool::{Capture, CommandError, CommandJob, JobContext, JobStatus, Pool, Progress};
 
-type Job = Box<dyn FnOnce(&JobContext<'_>) -> Result<String, String> + Send>;
+mod common;
+use common::{alive, read_pid, sh};
 
-fn sh(script: &str) -> Command {
-    let mut c = Command::new("sh");
-    c.args(["-c", script]);
-    c
-}
+type Job = Box<dyn FnOnce(&JobContext<'_>) -> Result<String, String> + Send>;
 
 /// Runs a command job inside a closure, keeping its output text.
 fn command_job(job: CommandJob) -> Job {
@@ -26,34 +22,6 @@ fn command_job(job: CommandJob) -> Job {
             .map(|out| out.stdout.text().into_owned())
             .map_err(|e| e.to_string())
     })
-}
-
-/// Whether `pid` is a live (not zombie) process.
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat[stat.rfind(')').unwrap() + 1..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
-            state != "Z" && state != "X"
-        }
-        Err(_) => false,
-    }
-}
-
-fn read_pid(path: &Path) -> u32 {
-    // The script writes the file before it blocks; wait for it a while.
-    for _ in 0..500 {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(pid) = text.trim().parse() {
-                return pid;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("no pid in {}", path.display());
 }
 
 #[test]

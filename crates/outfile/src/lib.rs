@@ -263,15 +263,10 @@ fn resolve(path: &Path) -> io::Result<(PathBuf, Option<fs::Metadata>)> {
         match fs::symlink_metadata(&p) {
             Ok(md) if md.file_type().is_symlink() => {
                 let next = fs::read_link(&p)?;
-                p = if next.is_absolute() {
-                    next
-                } else {
-                    // relative to the directory holding the link
-                    match p.parent() {
-                        Some(d) => d.join(next),
-                        None => next,
-                    }
-                };
+                // a relative target is relative to the directory holding the
+                // link (joining an absolute one gives it unchanged); a link
+                // always has a parent, "" for a bare name
+                p = p.parent().unwrap_or_else(|| Path::new("")).join(next);
             }
             Ok(md) => return Ok((p, Some(md))),
             // not there (or not reachable: creating the file will say why)

@@ -243,3 +243,161 @@ fn errors_name_the_path_and_never_the_temporary_file() {
     assert_eq!(e.action(), Action::FollowLink);
     assert!(e.to_string().contains(&*a.to_string_lossy()), "{e}");
 }
+
+/// Makes a `/dev/full` of our own (major 1, minor 7) in `dir`: every write
+/// to it fails with `ENOSPC`. `None` (after `cannot`) where mknod is refused.
+fn full_device(dir: &Path) -> Option<std::path::PathBuf> {
+    let node = dir.join("full");
+    match Command::new("mknod")
+        .arg(&node)
+        .args(["c", "1", "7"])
+        .output()
+    {
+        Ok(o) if o.status.success() => {}
+        other => {
+            cannot(&format!("mknod failed (needs root): {other:?}"));
+            return None;
+        }
+    }
+    if let Err(e) = fs::OpenOptions::new().write(true).open(&node) {
+        cannot(&format!("cannot open a device here (nodev mount?): {e}"));
+        return None;
+    }
+    Some(node)
+}
+
+#[test]
+fn a_failed_write_in_place_names_the_path_and_the_link_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(full) = full_device(dir.path()) else {
+        return;
+    };
+    let e = outfile::write(&full, b"no room").unwrap_err();
+    assert_eq!(e.action(), Action::Sync);
+    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull);
+    assert_eq!(e.path(), full);
+    assert_eq!(e.to_string(), format!("cannot write {}", full.display()));
+    // the OS error, which names no path, is the source and not in the message
+    assert!(e.io_error().to_string().contains("No space left"), "{e:?}");
+    assert!(!e.io_error().to_string().contains("full"), "{e:?}");
+    assert_eq!(e.into_io_error().raw_os_error(), Some(28)); // ENOSPC
+
+    // through a link, the message names both
+    let link = dir.path().join("to-full");
+    std::os::unix::fs::symlink(&full, &link).unwrap();
+    let e = Options::new().write(&link, b"no room").unwrap_err();
+    assert_eq!(e.path(), link);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot write {} (the target of the link {})",
+            full.display(),
+            link.display()
+        )
+    );
+    // still a device and a link
+    assert!(fs::symlink_metadata(&full)
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_dangling_link_into_a_missing_directory_names_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out.csv");
+    std::os::unix::fs::symlink("gone/out.csv", &link).unwrap();
+    let e = OutFile::create(&link).unwrap_err();
+    assert_eq!(e.action(), Action::Create);
+    assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(e.path(), link);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot create {} (the target of the link {})",
+            dir.path().join("gone/out.csv").display(),
+            link.display()
+        )
+    );
+}
+
+#[test]
+fn a_path_that_became_a_directory_is_not_replaced_on_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.raw");
+    fs::write(&path, b"old").unwrap();
+    let mut out = OutFile::create(&path).unwrap();
+    out.write_all(b"new").unwrap();
+    // someone else puts a non-empty directory there meanwhile
+    fs::remove_file(&path).unwrap();
+    fs::create_dir(&path).unwrap();
+    fs::write(path.join("inside"), b"kept").unwrap();
+    let e = out.commit().unwrap_err();
+    assert_eq!(e.action(), Action::Rename);
+    assert_eq!(e.kind(), std::io::ErrorKind::IsADirectory);
+    assert_eq!(e.to_string(), format!("cannot replace {}", path.display()));
+    assert!(!e.to_string().contains(".spicelab-"), "{e}");
+    // the directory and what is in it are untouched, the temporary file is gone
+    assert_eq!(fs::read(path.join("inside")).unwrap(), b"kept");
+    assert_eq!(names(dir.path()), ["out.raw"]);
+}
+
+#[test]
+fn buffered_writes_and_debug_show_the_path_and_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("data.csv");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut out = OutFile::create(&link).unwrap();
+    assert_eq!(out.path(), link);
+    assert_eq!(out.target(), target);
+    let debug = format!("{out:?}");
+    assert!(debug.starts_with("OutFile {"), "{debug}");
+    assert!(debug.contains(&*target.to_string_lossy()), "{debug}");
+    assert!(debug.contains("in_place: false"), "{debug}");
+    // BufWriter goes through `write` and `flush`, on the file and on `&OutFile`
+    let rows: String = (0..20_000).map(|i| format!("{i},{}\n", i * 2)).collect();
+    {
+        let mut w = std::io::BufWriter::with_capacity(1000, &mut out);
+        w.write_all(rows.as_bytes()).unwrap();
+        w.flush().unwrap();
+    }
+    {
+        let mut w = std::io::BufWriter::with_capacity(1000, &out);
+        w.write_all(b"end\n").unwrap();
+        w.flush().unwrap();
+    }
+    assert_eq!(out.write(b"").unwrap(), 0);
+    out.flush().unwrap();
+    assert!(!target.exists());
+    out.commit().unwrap();
+    let got = fs::read_to_string(&target).unwrap();
+    assert_eq!(got.len(), rows.len() + 4);
+    assert!(got.starts_with("0,0\n1,2\n") && got.ends_with("19999,39998\nend\n"));
+}
+
+#[test]
+fn sync_dir_of_a_missing_directory_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    outfile::sync_dir(&dir.path().join("f")).unwrap();
+    let e = outfile::sync_dir(&dir.path().join("missing").join("f")).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+}
+
+#[test]
+fn a_socket_cannot_be_opened_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("listen.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    // not a regular file, so opened in place, which the kernel refuses (ENXIO)
+    let e = OutFile::create(&sock).unwrap_err();
+    assert_eq!(e.action(), Action::Open);
+    assert_eq!(e.io_error().raw_os_error(), Some(6)); // ENXIO
+    assert_eq!(e.to_string(), format!("cannot open {}", sock.display()));
+    assert!(fs::symlink_metadata(&sock).unwrap().file_type().is_socket());
+    assert_eq!(names(dir.path()), ["listen.sock"]);
+}

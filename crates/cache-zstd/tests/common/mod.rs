@@ -159,3 +159,29 @@ pub fn same_bits(a: &Entry, b: &Entry) -> bool {
                 })
         })
 }
+
+/// The directory of the committed reference entries of format `version`
+/// (`fixtures/cache/v3`, `fixtures/cache/v4`).
+pub fn dir(version: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/cache")
+        .join(version)
+}
+
+/// A committed reference entry's bytes.
+pub fn read(version: &str, name: &str) -> Vec<u8> {
+    std::fs::read(dir(version).join(name)).unwrap()
+}
+
+/// The secret the signed reference entries were written with.
+pub const SECRET: &[u8] = b"spicelab reference secret";
+
+/// [`SECRET`] as a [`cache_zstd::Secret`].
+pub fn secret() -> cache_zstd::Secret {
+    cache_zstd::Secret::new(SECRET.to_vec()).unwrap()
+}
+
+/// The key the reference entries were stored under.
+pub fn ref_key() -> String {
+    cache_zstd::key_of(b"spicelab reference entry")
+}
