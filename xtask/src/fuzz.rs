@@ -55,7 +55,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", default_value_t = 60)]
     pub seconds: u64,
     /// Only this target (raw_open, raw_differential, cache_decode,
-    /// cache_forged, campaign, canon, include).
+    /// cache_forged, campaign, canon, include, h5_read).
     #[arg(long, value_name = "T")]
     pub target: Option<String>,
 }

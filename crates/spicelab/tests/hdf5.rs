@@ -464,10 +464,12 @@ fn big_raw(path: &Path, n: usize) {
     gen_raw(path, n, false)
 }
 
-/// A RAW file of `n` points, each value one of 16 random numbers: every
-/// byte plane compresses (none is stored as it is) and deflate level 9 is
-/// slow on it (seconds for 80 MB), so an export can be killed midway.
-fn slow_raw(path: &Path, n: usize) {
+/// A zstd-compressed RAW file of `n` points, each value one of 16 random
+/// numbers: every byte plane compresses (none is stored as it is) and
+/// deflate level 9 is slow on it (seconds for 80 MB), so an export can be
+/// killed midway. Compressed, it takes a few MB of disk, not 80 MB (CI
+/// machines can be short of disk).
+fn slow_raw_zst(path: &Path, n: usize) {
     gen_raw(path, n, true)
 }
 
@@ -505,7 +507,13 @@ fn gen_raw(path: &Path, n: usize, few_values: bool) {
         columns: cols,
         steps: Steps::single(n as u64),
     };
-    write_file(path, RawFormat::NgspiceBinary, &[plot]).unwrap();
+    if path.extension().is_some_and(|e| e == "zst") {
+        let mut z = zstd::Encoder::new(fs::File::create(path).unwrap(), 3).unwrap();
+        raw_stream::write_plot(&mut z, RawFormat::NgspiceBinary, &plot).unwrap();
+        z.finish().unwrap();
+    } else {
+        write_file(path, RawFormat::NgspiceBinary, &[plot]).unwrap();
+    }
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {
@@ -637,8 +645,8 @@ fn a_campaign_file_on_a_full_disk_fails_cleanly_and_the_results_stay_cached() {
 #[test]
 fn sigkill_mid_export_leaves_no_file_under_the_target_name_and_the_next_export_removes_its_temp() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("slow.raw");
-    slow_raw(&raw, 2_000_000); // 80 MB
+    let raw = dir.path().join("slow.raw.zst");
+    slow_raw_zst(&raw, 2_000_000); // 80 MB of RAW
     let target = dir.path().join("x.h5");
     let mut child = Command::new(bin())
         .arg("export")
