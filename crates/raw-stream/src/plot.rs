@@ -187,9 +187,13 @@ impl PlotRef {
                 .into_iter()
                 .map(|r| sc.spawn(move || work(r, &mut |_| {})))
                 .collect();
-            let mut out = vec![work(first, progress)?];
-            for h in handles {
-                match h.join() {
+            let first = work(first, progress);
+            // join every thread before returning: a panicked thread left
+            // unjoined would make the scope itself panic
+            let joined: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+            let mut out = vec![first?];
+            for r in joined {
+                match r {
                     Ok(r) => out.push(r?),
                     Err(_) => {
                         return Err(self.file.inner.data_err(
