@@ -88,7 +88,7 @@ fn stats_complex_reim_and_magphase_rows_equal_the_parts_of_the_file() {
     ]));
     assert_eq!(code, 0);
     let (lo, hi) = min_max(z.iter().map(|z| z.0.hypot(z.1)));
-    let mag = row(&out, "|mag(v(out))|");
+    let mag = row(&out, "mag(v(out))");
     assert_eq!((mag[1], mag[2], mag[3]), ("V", &*e6(lo), &*e6(hi)), "{out}");
     let ph = row(&out, "ph(v(out))");
     assert_eq!(ph[1], "deg");

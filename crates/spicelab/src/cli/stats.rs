@@ -203,6 +203,17 @@ fn fmt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.6e}")).unwrap_or_else(|| "-".into())
 }
 
+/// The name a table row shows: the magnitude of a complex vector is
+/// written `|v(out)|`, unless the name says so already (`mag(v(out))`
+/// of `--complex magphase`).
+fn shown_name(v: &VectorStats) -> String {
+    if v.of == "magnitude" && !v.name.starts_with("mag(") {
+        format!("|{}|", v.name)
+    } else {
+        v.name.clone()
+    }
+}
+
 fn print_table(vectors: &[VectorStats], indent: &str) -> std::io::Result<()> {
     let ends = vectors
         .iter()
@@ -216,11 +227,7 @@ fn print_table(vectors: &[VectorStats], indent: &str) -> std::io::Result<()> {
     }
     outln!("{head}")?;
     for v in vectors {
-        let name = if v.of == "magnitude" {
-            format!("|{}|", v.name)
-        } else {
-            v.name.clone()
-        };
+        let name = shown_name(v);
         let mut line = format!(
             "{indent}{:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
             name,
@@ -406,11 +413,7 @@ fn run_many(a: &StatsArgs, progress_on: bool) -> anyhow::Result<i32> {
         "rms"
     )?;
     for (file, plot, v) in &rows {
-        let name = if v.of == "magnitude" {
-            format!("|{}|", v.name)
-        } else {
-            v.name.clone()
-        };
+        let name = shown_name(v);
         outln!(
             "{:<width$} {:>4} {:<24} {:>6} {:>14} {:>14} {:>14} {:>14}",
             file,
