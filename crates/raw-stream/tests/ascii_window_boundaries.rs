@@ -69,9 +69,11 @@ fn ascii_bytes(p: &Plot) -> Vec<u8> {
     out
 }
 
-/// `bytes` with `pad` spaces inserted at the start of the `Values:` data.
+/// `bytes` with `pad` spaces inserted in the first point of the `Values:`
+/// data, after its index (reading starts at that index: the text after it
+/// moves under the window), and the offset of the data.
 fn padded(bytes: &[u8], pad: usize) -> (Vec<u8>, usize) {
-    let marker = b"Values:\n";
+    let marker = b"Values:\n0";
     let at = bytes
         .windows(marker.len())
         .position(|w| w == marker)
@@ -80,7 +82,7 @@ fn padded(bytes: &[u8], pad: usize) -> (Vec<u8>, usize) {
     let mut out = bytes[..at].to_vec();
     out.extend(std::iter::repeat_n(b' ', pad));
     out.extend_from_slice(&bytes[at..]);
-    (out, at)
+    (out, at - 1)
 }
 
 fn assert_reads_as(raw: &RawFile, k: usize, want: &Plot, what: &str) {
@@ -137,7 +139,11 @@ fn a_header_that_starts_where_the_scan_window_ends_is_the_next_plot() {
         assert_eq!(bytes.last(), Some(&b'\n'));
         let header_at = bytes.len();
         bytes.extend_from_slice(&b);
-        let raw = RawFile::from_bytes("two.raw", bytes, &OpenOptions::default()).unwrap();
+        let opts = OpenOptions {
+            window_bytes: WINDOW,
+            ..OpenOptions::default()
+        };
+        let raw = RawFile::from_bytes("two.raw", bytes, &opts).unwrap();
         let what = format!("pad {pad} (header at data + {})", header_at - data_at);
         assert_eq!(raw.plots().len(), 2, "{what}");
         assert_eq!(raw.plots()[0].data_end, header_at as u64, "{what}");

@@ -308,3 +308,32 @@ fn sources_and_files_show_their_size_not_their_bytes() {
     );
     assert!(debug.len() < 8 * n, "{} bytes of Debug text", debug.len());
 }
+
+#[test]
+fn a_qspice_complex_plot_stores_a_real_frequency_and_is_not_folded_from_bytes() {
+    let head = "Title: * q ac\nDate: d\nPlotname: AC Analysis\nFlags: complex\n\
+                No. Variables: 2\nNo. Points: 2\nVariables:\n\t0\tFrequency\tfrequency\n\
+                \t1\tV(out)\tvoltage\nBinary:\n";
+    let mut bytes = head.as_bytes().to_vec();
+    // per point: the frequency (one f64), then re, im of V(out)
+    for x in [1e3, 0.5, -0.25, 1e4, 0.125, 2.0] {
+        bytes.extend(f64::to_le_bytes(x));
+    }
+    let raw = open(bytes).unwrap();
+    assert_eq!(raw.dialect(), Dialect::Qspice);
+    let info = &raw.plots()[0];
+    assert_eq!(info.layout.stride, 24);
+    assert_eq!(info.layout.stored, info.types);
+    // the stored bytes are the values yielded, but complex: not folded as reals
+    assert!(info.stored_as_yielded(raw.dialect()));
+    assert_eq!(info.stored_reals(raw.dialect()), None);
+    let p = raw.plot(0).unwrap().read().unwrap();
+    assert_eq!(p.columns[0], Column::F64(vec![1e3, 1e4]));
+    assert_eq!(
+        p.columns[1],
+        Column::C64(vec![
+            Complex64 { re: 0.5, im: -0.25 },
+            Complex64 { re: 0.125, im: 2.0 }
+        ])
+    );
+}
