@@ -316,12 +316,22 @@ impl Chunks {
             }
             Encoding::Ascii => self.fill_ascii(&inner, info, chunk, n)?,
         };
+        if got < n {
+            // The points up to `end` were whole when the file was opened:
+            // text that ends before them is a file changed since.
+            let at = self.ascii.as_ref().map_or(0, |c| c.base + c.at as u64);
+            return Err(inner.data_err(
+                info.index,
+                at,
+                format!(
+                    "the data ends at point {} of {}: the file changed after it was opened",
+                    self.next + got as u64,
+                    self.end
+                ),
+            ));
+        }
         chunk.len = got;
         self.next += got as u64;
-        if got < n {
-            // the text ended early: nothing more will come
-            self.next = self.end;
-        }
         if self.abs_time && self.selected[0] {
             if let Column::F64(v) = &mut chunk.columns[0] {
                 for x in v.iter_mut() {
