@@ -105,7 +105,8 @@ pub fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     let v = n * mult as f64;
-    if !v.is_finite() || v < 0.0 || v > u64::MAX as f64 {
+    // `u64::MAX as f64` is 2^64, one past the largest u64: refuse it too.
+    if !v.is_finite() || v < 0.0 || v >= u64::MAX as f64 {
         return None;
     }
     Some(v.round() as u64)
@@ -138,5 +139,11 @@ mod tests {
         assert_eq!(parse_size("12"), Some(12));
         assert_eq!(parse_size("x"), None);
         assert_eq!(parse_size("5 parsecs"), None);
+        assert_eq!(parse_size("18446744073709551616"), None); // 2^64
+        assert_eq!(parse_size("16EiB"), None);
+        assert_eq!(
+            parse_size("18446744073709549568"),
+            Some(18446744073709549568)
+        );
     }
 }
