@@ -6,27 +6,12 @@
 mod common;
 
 use common::require;
-use common::{bin, corpus, fixture, run, s};
+use common::{bin, corpus, fixture, json_of, run, s};
 
 use raw_stream::RawFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn json_of(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: stdout is not one JSON object ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 #[test]
 fn info_json_describes_every_plot() {

@@ -10,20 +10,10 @@ mod common;
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 
-use common::{fixture, run, s};
+use common::{fixture, json_of as json, run, s};
 use serde_json::Value;
 use spicelab::raw_stream::{write_file, RawFile, RawFormat};
 use spicelab::waveform::{Column, Flags, Plot, PlotHeader, Steps, Variable};
-
-fn json(args: &[&str]) -> Value {
-    let o = run(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 /// A transient of `steps` steps of a 1 kHz sine over 20 ms, 100 samples a
 /// period, with a second harmonic of relative amplitude `h2[k]` in step k;
@@ -70,7 +60,8 @@ fn write_raw(dir: &Path, name: &str, plots: &[Plot]) -> PathBuf {
     p
 }
 
-fn thd(raw: &Path, extra: &[&str]) -> f64 {
+/// `spicelab fft RAW --var v(out) --fundamental 1k --json EXTRA...`.
+fn fft_json(raw: &Path, extra: &[&str]) -> Value {
     let mut args = vec![
         "fft",
         s(raw),
@@ -81,7 +72,22 @@ fn thd(raw: &Path, extra: &[&str]) -> f64 {
         "--json",
     ];
     args.extend_from_slice(extra);
-    json(&args)["thd_db"].as_f64().unwrap()
+    json(&args)
+}
+
+fn thd(raw: &Path, extra: &[&str]) -> f64 {
+    fft_json(raw, extra)["thd_db"].as_f64().unwrap()
+}
+
+/// The first line `spicelab fft RAW --var v(out) EXTRA...` prints; it
+/// must succeed.
+fn fft_first_line(raw: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["fft", s(raw), "--var", "v(out)"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    out.lines().next().unwrap().to_string()
 }
 
 #[test]
@@ -93,17 +99,7 @@ fn fft_of_one_step_reads_that_step_only() {
     let t1 = thd(&raw, &["--step", "1"]);
     assert!((t0 - -40.0).abs() < 0.1, "{t0}");
     assert!((t1 - -20.0).abs() < 0.1, "{t1}");
-    let v = json(&[
-        "fft",
-        s(&raw),
-        "--var",
-        "v(out)",
-        "--fundamental",
-        "1k",
-        "--step",
-        "1",
-        "--json",
-    ]);
+    let v = fft_json(&raw, &["--step", "1"]);
     assert_eq!(v["step"], 1);
     // the step's own 20 ms, not the file's
     assert!((v["to"].as_f64().unwrap() - 20e-3).abs() < 1e-4, "{v}");
@@ -116,15 +112,7 @@ fn a_nan_sample_is_left_out_of_the_record() {
     // the record is resampled over the other points: the THD is the sine's
     let t = thd(&raw, &[]);
     assert!((t - -40.0).abs() < 0.5, "{t}");
-    let v = json(&[
-        "fft",
-        s(&raw),
-        "--var",
-        "v(out)",
-        "--fundamental",
-        "1k",
-        "--json",
-    ]);
+    let v = fft_json(&raw, &[]);
     assert!(
         v["snr_db"].is_null() || v["snr_db"].as_f64().unwrap() > 40.0,
         "{v}"
@@ -151,28 +139,14 @@ fn fft_text_says_how_the_record_was_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let raw = write_raw(dir.path(), "one.raw", &[sine_steps(&[0.01], None)]);
     // no fundamental given: the largest tone is the fundamental
-    let o = run(&["fft", s(&raw), "--var", "v(out)"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8(o.stdout).unwrap();
-    let first = out.lines().next().unwrap();
+    let first = fft_first_line(&raw, &[]);
     assert!(first.starts_with("v(out) plot 0: "), "{first}");
     assert!(first.contains("(fundamental found)"), "{first}");
     // a window of 12.5 periods with the fundamental given: not coherent
-    let o = run(&[
-        "fft",
-        s(&raw),
-        "--var",
-        "v(out)",
-        "--fundamental",
-        "1k",
-        "--from",
-        "5m",
-        "--to",
-        "17.5m",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8(o.stdout).unwrap();
-    let first = out.lines().next().unwrap();
+    let first = fft_first_line(
+        &raw,
+        &["--fundamental", "1k", "--from", "5m", "--to", "17.5m"],
+    );
     assert!(first.contains("(12.500 periods)"), "{first}");
     assert!(first.contains("blackman-harris window"), "{first}");
 }

@@ -59,6 +59,54 @@ fn json_of(o: &Output) -> Value {
     })
 }
 
+/// A temporary directory for a test that runs the real ngspice; `None`
+/// (the test skips, with a note) where it is not installed.
+fn tmp_with_ngspice() -> Option<tempfile::TempDir> {
+    require::ngspice_or_skip().then(|| tempfile::tempdir().unwrap())
+}
+
+/// Asserts that `o` exited with `code`, showing its stderr when not.
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// [`spicelab_run`] that must exit with `code`; its JSON.
+fn run_json(
+    campaign: &Path,
+    cache: &Path,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    code: i32,
+) -> Value {
+    let o = spicelab_run(campaign, cache, args, env);
+    assert_exit(&o, code);
+    json_of(&o)
+}
+
+/// A fake `bin/ngspice` in `dir`: it answers `--version` as ngspice 39 and
+/// runs `body` otherwise.
+fn fake_ngspice(dir: &Path, body: &str) -> PathBuf {
+    script(
+        dir,
+        "bin/ngspice",
+        &format!("if [ \"$1\" = --version ]; then echo '** ngspice-39 : fake'; exit 0; fi\n{body}"),
+    )
+}
+
+/// Asserts the counts of jobs that ran ok and failed.
+fn assert_ok_failed(v: &Value, ok: u64, failed: u64) {
+    assert_eq!(
+        (v["ok"].as_u64(), v["failed"].as_u64()),
+        (Some(ok), Some(failed)),
+        "{v}"
+    );
+}
+
 /// A resistive divider driven by a 2 V step: `v(out)` settles at
 /// 2 * 1k / (r1 + 1k).
 const DIVIDER: &str = "\
@@ -101,10 +149,9 @@ fn assert_divider_measures(v: &Value) {
 
 #[test]
 fn the_xyce_adapter_runs_its_command_line_and_reads_its_stdout_log() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     let campaign = divider(d, "xyce");
     // Xyce's command line: `Xyce -r out.raw job.cir`, its log on stdout;
@@ -120,19 +167,14 @@ fn the_xyce_adapter_runs_its_command_line_and_reads_its_stdout_log() {
          exec ngspice -b -r \"$2\" \"$3\"\n",
     );
     let cache = d.join("cache");
-    let o = spicelab_run(&campaign, &cache, &["--json"], &[("SPICELAB_XYCE", &xyce)]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let v = run_json(
+        &campaign,
+        &cache,
+        &["--json"],
+        &[("SPICELAB_XYCE", &xyce)],
+        1,
     );
-    let v = json_of(&o);
-    assert_eq!(
-        (v["ok"].as_u64(), v["failed"].as_u64()),
-        (Some(1), Some(1)),
-        "{v}"
-    );
+    assert_ok_failed(&v, 1, 1);
     let f = &v["failures"][0];
     assert_eq!(f["params"]["r1"], "3k");
     assert_eq!(f["exit_code"], 3);
@@ -152,22 +194,21 @@ fn the_xyce_adapter_runs_its_command_line_and_reads_its_stdout_log() {
         "if [ \"$1\" = -v ]; then echo 'Xyce Release 7.8.0-opensource'; exit 0; fi\n\
          exec ngspice -b -r \"$2\" \"$3\"\n",
     );
-    let o = spicelab_run(
+    let v = run_json(
         &campaign,
         &d.join("cache2"),
         &["--json"],
         &[("SPICELAB_XYCE", &xyce)],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0));
-    assert_divider_measures(&json_of(&o));
+    assert_divider_measures(&v);
 }
 
 #[test]
 fn the_ltspice_adapter_reads_job_raw_and_job_log_beside_the_netlist() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     let campaign = divider(d, "ltspice");
     // LTspice: `ltspice -b -Run job.cir`, job.raw and job.log beside it;
@@ -184,24 +225,14 @@ fn the_ltspice_adapter_reads_job_raw_and_job_log_beside_the_netlist() {
          exec ngspice -b -r job.raw -o job.log \"$3\"\n",
     );
     let cache = d.join("cache");
-    let o = spicelab_run(
+    let v = run_json(
         &campaign,
         &cache,
         &["--json", "--keep-work"],
         &[("SPICELAB_LTSPICE", &lt)],
+        1,
     );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json_of(&o);
-    assert_eq!(
-        (v["ok"].as_u64(), v["failed"].as_u64()),
-        (Some(1), Some(1)),
-        "{v}"
-    );
+    assert_ok_failed(&v, 1, 1);
     let f = &v["failures"][0];
     assert_eq!(
         f["reason"],
@@ -224,21 +255,18 @@ fn a_simulator_that_exits_0_without_a_raw_file_fails_with_its_words() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let campaign = divider(d, "ngspice");
-    let fake = script(
+    let fake = fake_ngspice(
         d,
-        "bin/ngspice",
-        "if [ \"$1\" = --version ]; then echo '** ngspice-39 : fake'; exit 0; fi\n\
-         # -b -r RAW -o LOG NETLIST: writes the log only\n\
+        "# -b -r RAW -o LOG NETLIST: writes the log only\n\
          echo 'Error: no analysis found' > \"$5\"\nexit 0\n",
     );
-    let o = spicelab_run(
+    let v = run_json(
         &campaign,
         &d.join("cache"),
         &["--json"],
         &[("SPICELAB_NGSPICE", &fake)],
+        1,
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v = json_of(&o);
     assert_eq!(v["failed"], 2, "{v}");
     for f in v["failures"].as_array().unwrap() {
         let reason = f["reason"].as_str().unwrap();
@@ -263,19 +291,14 @@ fn more_than_twenty_failures_are_summarised_with_a_count_of_the_rest() {
         "many.toml",
         "[campaign]\nname = \"many\"\nnetlist = \"div.cir\"\n[sweep]\nr1 = { from = 1, to = 23, points = 23 }\n",
     );
-    let fake = script(
-        d,
-        "bin/ngspice",
-        "if [ \"$1\" = --version ]; then echo '** ngspice-39 : fake'; exit 0; fi\n\
-         echo 'Error: fake failure' > \"$5\"\nexit 1\n",
-    );
+    let fake = fake_ngspice(d, "echo 'Error: fake failure' > \"$5\"\nexit 1\n");
     let o = spicelab_run(
         &campaign,
         &d.join("cache"),
         &[],
         &[("SPICELAB_NGSPICE", &fake)],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_exit(&o, 1);
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.starts_with("campaign many: 23 jobs on ngspice 39, 23 ran, 0 from the cache\n  ok 0, failed 23, timed out 0, cancelled 0\n"), "{out}");
     let listed = out
@@ -339,10 +362,9 @@ fn diode_by_hand(temp: f64) -> f64 {
 
 #[test]
 fn temperatures_run_each_job_at_its_own_and_a_name_is_made_safe_for_its_manifest() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     write(d, "d.cir", DIODE);
     let campaign = write(
@@ -352,14 +374,7 @@ fn temperatures_run_each_job_at_its_own_and_a_name_is_made_safe_for_its_manifest
          [measure]\nvd = { kind = \"final\", var = \"v(k)\" }\n",
     );
     let cache = d.join("cache");
-    let o = spicelab_run(&campaign, &cache, &["--json", "--explain"], &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v = json_of(&o);
+    let v = run_json(&campaign, &cache, &["--json", "--explain"], &[], 0);
     let (cold, hot) = (diode_by_hand(-40.0), diode_by_hand(125.0));
     assert!(cold - hot > 0.2, "{cold} {hot}");
     let m = &v["measures"]["vd"];
@@ -377,10 +392,9 @@ fn temperatures_run_each_job_at_its_own_and_a_name_is_made_safe_for_its_manifest
 
 #[test]
 fn an_evicted_entry_runs_again_and_explain_says_so() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     let campaign = divider(d, "ngspice");
     let cache = d.join("cache");
@@ -396,7 +410,7 @@ fn an_evicted_entry_runs_again_and_explain_says_so() {
     let store = spicelab::cache_zstd::DiskStore::new(&cache).unwrap();
     fs::remove_file(store.path_of(&key).unwrap()).unwrap();
     let o = spicelab_run(&campaign, &cache, &["--explain"], &[]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_exit(&o, 0);
     let out = String::from_utf8(o.stdout).unwrap();
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("job ")).collect();
     assert_eq!(lines.len(), 2, "{out}");
@@ -417,25 +431,25 @@ fn an_evicted_entry_runs_again_and_explain_says_so() {
 
 #[test]
 fn a_kept_work_directory_is_cleared_before_the_job_runs_again() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     let campaign = divider(d, "ngspice");
     let cache = d.join("cache");
-    let o = spicelab_run(&campaign, &cache, &["--keep-work", "-q"], &[]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_exit(
+        &spicelab_run(&campaign, &cache, &["--keep-work", "-q"], &[]),
+        0,
+    );
     let stale = d.join("out/work/job-0/stale.txt");
     fs::write(&stale, "from before").unwrap();
-    let o = spicelab_run(
+    let v = run_json(
         &campaign,
         &cache,
         &["--keep-work", "--force", "--json"],
         &[],
+        0,
     );
-    assert_eq!(o.status.code(), Some(0));
-    let v = json_of(&o);
     assert_eq!(v["ran"], 2);
     assert_divider_measures(&v);
     assert!(!stale.exists());
@@ -449,20 +463,15 @@ fn a_damaged_manifest_is_a_usage_error_even_for_a_dry_run() {
     let d = tmp.path();
     let campaign = divider(d, "ngspice");
     let cache = d.join("cache");
-    let fake = script(
-        d,
-        "bin/ngspice",
-        "if [ \"$1\" = --version ]; then echo '** ngspice-39 : fake'; exit 0; fi\nexit 1\n",
-    );
+    let fake = fake_ngspice(d, "exit 1\n");
     let manifest = write(&cache, "manifests/divider.json", "{not json");
-    let o = spicelab_run(
+    let v = run_json(
         &campaign,
         &cache,
         &["--dry-run", "--json"],
         &[("SPICELAB_NGSPICE", &fake)],
+        2,
     );
-    assert_eq!(o.status.code(), Some(2));
-    let v = json_of(&o);
     assert_eq!(v["kind"], "usage");
     let e = v["error"].as_str().unwrap();
     assert!(e.contains(&manifest.display().to_string()), "{e}");
@@ -473,10 +482,9 @@ fn a_damaged_manifest_is_a_usage_error_even_for_a_dry_run() {
 #[cfg(feature = "hdf5")]
 #[test]
 fn an_hdf5_output_whose_directory_cannot_be_made_is_an_output_error() {
-    if !require::ngspice_or_skip() {
+    let Some(tmp) = tmp_with_ngspice() else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
+    };
     let d = tmp.path();
     write(d, "div.cir", DIVIDER);
     write(d, "blocker", "a file where a directory should be\n");
@@ -486,9 +494,7 @@ fn an_hdf5_output_whose_directory_cannot_be_made_is_an_output_error() {
         "[campaign]\nname = \"h\"\nnetlist = \"div.cir\"\n[outputs]\nhdf5 = \"blocker/res.h5\"\n",
     );
     let cache = d.join("cache");
-    let o = spicelab_run(&campaign, &cache, &["--json"], &[]);
-    assert_eq!(o.status.code(), Some(2));
-    let v = json_of(&o);
+    let v = run_json(&campaign, &cache, &["--json"], &[], 2);
     assert_eq!(v["kind"], "output");
     let e = v["error"].as_str().unwrap();
     assert!(

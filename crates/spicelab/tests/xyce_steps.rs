@@ -7,20 +7,10 @@
 
 mod common;
 
-use common::{corpus, run, s};
+use common::{corpus, json_of as json, run, s};
 use raw_stream::{write_file, RawFormat};
 use serde_json::Value;
 use std::path::Path;
-
-fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "spicelab {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))

@@ -36,6 +36,23 @@ pub fn run(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run spicelab: {e}"))
 }
 
+/// Runs `spicelab ARGS...`, which must succeed, and returns the JSON object
+/// it printed.
+pub fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// A path as an argument (the test paths are UTF-8).
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
