@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use store_hdf5::{
     write_campaign, BlockSink, CampaignInfo, CampaignRun, H5Reader, Hdf5Error, Options, RunPlot,
@@ -322,14 +324,7 @@ fn runs_read_back_bit_for_bit_with_their_run_variables() {
 
     // The run-level variables, in the root and in each plot group.
     let f = hdf5::File::open(&path).unwrap();
-    let attr = |name: &str| -> String {
-        f.attr(name)
-            .unwrap()
-            .read_scalar::<hdf5::types::VarLenUnicode>()
-            .unwrap()
-            .as_str()
-            .to_string()
-    };
+    let attr = |name: &str| common::str_attr(&f, name);
     assert_eq!(attr("kind"), "campaign");
     assert_eq!(attr("campaign"), "sweep");
     assert_eq!(attr("grid"), "native");

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 #[path = "../../raw-stream/tests/common/require.rs"]
 mod require;
 
@@ -225,8 +226,7 @@ fn direct_chunks_read_back_as_the_raw_values_for_the_whole_corpus() {
 
 #[test]
 fn a_large_plot_keeps_its_values_across_many_parallel_chunks() {
-    use raw_stream::{write_file, RawFormat};
-    use waveform::{Complex64, Flags, Plot, PlotHeader, Steps, Variable};
+    use waveform::Complex64;
     // 300001 points: 4 full chunks of 65536 and an edge chunk, complex values.
     let n = 300_001usize;
     let freq: Vec<Complex64> = (0..n)
@@ -241,23 +241,9 @@ fn a_large_plot_keeps_its_values_across_many_parallel_chunks() {
             im: (i as f64 * 1e-3).sin(),
         })
         .collect();
-    let plot = Plot {
-        header: PlotHeader {
-            plotname: "AC Analysis".into(),
-            flags: Flags::parse("complex"),
-            n_points: n as u64,
-            variables: vec![
-                Variable::new(0, "frequency", "frequency"),
-                Variable::new(1, "v(out)", "voltage"),
-            ],
-            ..PlotHeader::default()
-        },
-        columns: vec![Column::C64(freq), Column::C64(v.clone())],
-        steps: Steps::single(n as u64),
-    };
     let dir = tempfile::tempdir().unwrap();
     let raw_path = dir.path().join("ac.raw");
-    write_file(&raw_path, RawFormat::NgspiceBinary, &[plot]).unwrap();
+    common::write_ac_raw(&raw_path, freq, v.clone());
     let raw = RawFile::open(&raw_path).unwrap();
     let h5 = dir.path().join("ac.h5");
     let report = export_raw(&raw, &h5, &Options::default(), &mut |_| {}).unwrap();

@@ -7,17 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{fixture, str_attr as attr};
+
 use hdf5::filters::Filter;
 use raw_stream::{write_file, RawFile, RawFormat};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use store_hdf5::{export_raw, Compression, H5Reader, Hdf5Error, Options};
 use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, ValueType, Variable};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
 
 /// An LTspice transient plot: f64 time, f32 vectors (a NaN payload, a -0.0).
 fn ltspice_tran(n: usize) -> Plot {
@@ -97,15 +95,6 @@ fn assert_same(raw: &Path, h5: &Path) {
         }
         assert_eq!(got.steps.starts, want.steps.starts, "plot {i}");
     }
-}
-
-fn attr(f: &hdf5::File, name: &str) -> String {
-    f.attr(name)
-        .unwrap()
-        .read_scalar::<hdf5::types::VarLenUnicode>()
-        .unwrap()
-        .as_str()
-        .to_string()
 }
 
 #[test]
@@ -336,23 +325,9 @@ fn a_complex_scale_is_stored_as_its_real_part() {
             im: -(k as f64),
         })
         .collect();
-    let plot = Plot {
-        header: PlotHeader {
-            plotname: "AC Analysis".into(),
-            flags: Flags::parse("complex"),
-            n_points: n as u64,
-            variables: vec![
-                Variable::new(0, "frequency", "frequency"),
-                Variable::new(1, "v(out)", "voltage"),
-            ],
-            ..PlotHeader::default()
-        },
-        columns: vec![Column::C64(f), Column::C64(v.clone())],
-        steps: Steps::single(n as u64),
-    };
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("ac.raw");
-    write_file(&raw, RawFormat::NgspiceBinary, &[plot]).unwrap();
+    common::write_ac_raw(&raw, f, v.clone());
     for compression in [Compression::None, Compression::Deflate(1)] {
         let h5 = dir.path().join("ac.h5");
         let opts = Options {

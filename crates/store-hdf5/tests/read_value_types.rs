@@ -6,16 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::fixture;
+
 use raw_stream::RawFile;
 use std::path::{Path, PathBuf};
 use store_hdf5::{export_raw, Cx32, H5Reader, Hdf5Error, Options};
 use waveform::{Column, Complex32, ValueType};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
 
 /// An export of the RC transient fixture, and its number of points.
 fn export(dir: &Path, name: &str) -> (PathBuf, usize) {
