@@ -7,7 +7,7 @@
 mod common;
 
 use common::agree::check_bytes;
-use raw_stream::{write_plot, OpenOptions, RawError, RawFile, RawFormat};
+use raw_stream::{write_plot, OpenOptions, RawFile, RawFormat};
 use waveform::{Column, Complex64, Flags, Plot, PlotHeader, Steps, Variable};
 
 /// The smallest reading window (the reader clamps smaller ones up to it).
@@ -18,12 +18,7 @@ fn plot(n: usize, complex: bool) -> Plot {
     let header = PlotHeader {
         title: "* window boundaries".into(),
         date: "today".into(),
-        plotname: if complex {
-            "AC Analysis"
-        } else {
-            "Transient Analysis"
-        }
-        .into(),
+        plotname: common::plotname(complex),
         flags: Flags::parse(if complex { "complex" } else { "real" }),
         n_points: n as u64,
         variables: vec![
@@ -212,18 +207,10 @@ fn data_error(complex: bool, points: usize, values: &str) -> (u64, String, u64) 
     let raw =
         RawFile::from_bytes("commas.raw", text.into_bytes(), &OpenOptions::default()).unwrap();
     assert_eq!(raw.plots()[0].complete_points, points as u64);
-    match raw.plot(0).unwrap().read() {
-        Err(RawError::Data {
-            plot,
-            offset,
-            message,
-            ..
-        }) => {
-            assert_eq!(plot, 0);
-            (offset, message, head.len() as u64)
-        }
-        other => panic!("{values:?}: expected a data error, got {other:?}"),
-    }
+    let (plot, offset, message) =
+        common::expect_data_error(raw.plot(0).unwrap().read(), &format!("{values:?}"));
+    assert_eq!(plot, 0);
+    (offset, message, head.len() as u64)
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! the bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use raw_stream::float_text::{push_f32, push_f64};
 use raw_stream::groups::XyceStep;
 use raw_stream::source::{BytesSource, Source};
@@ -17,12 +19,7 @@ fn two_var_plot(scale: &str, flags: &str, n: usize) -> Plot {
         header: PlotHeader {
             title: "* layout".into(),
             date: "today".into(),
-            plotname: if complex {
-                "AC Analysis"
-            } else {
-                "Transient Analysis"
-            }
-            .into(),
+            plotname: common::plotname(complex),
             flags: Flags::parse(flags),
             n_points: n as u64,
             variables: vec![

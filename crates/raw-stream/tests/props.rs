@@ -23,12 +23,7 @@ fn header(n_vars: usize, n: usize, complex: bool, extra_flags: &str) -> PlotHead
     PlotHeader {
         title: "* property test".into(),
         date: "today".into(),
-        plotname: if complex {
-            "AC Analysis"
-        } else {
-            "Transient Analysis"
-        }
-        .into(),
+        plotname: common::plotname(complex),
         flags: Flags::parse(&format!(
             "{} {extra_flags}",
             if complex { "complex" } else { "real" }

@@ -5,6 +5,8 @@
 //! threads itself panicked instead of returning the error).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use raw_stream::{write_plot, OpenOptions, RawError, RawFile, RawFormat};
 use std::ops::Range;
 use waveform::{Column, Dialect, Flags, Plot, PlotHeader, Steps, Variable};
@@ -131,19 +133,10 @@ fn a_qspice_stepped_op_whose_parameter_is_not_a_number_fails_at_its_offset() {
     };
     let raw = RawFile::from_bytes("q.raw", text.into_bytes(), &opts).unwrap();
     assert_eq!(raw.plots()[0].complete_points, 2);
-    match raw.plot(0).unwrap().steps() {
-        Err(RawError::Data {
-            plot,
-            offset,
-            message,
-            ..
-        }) => {
-            assert_eq!(plot, 0);
-            assert_eq!(offset, (head.len() + values.find("2k").unwrap()) as u64);
-            assert_eq!(message, "'2k' is not a number");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (plot, offset, message) = common::expect_data_error(raw.plot(0).unwrap().steps(), "steps");
+    assert_eq!(plot, 0);
+    assert_eq!(offset, (head.len() + values.find("2k").unwrap()) as u64);
+    assert_eq!(message, "'2k' is not a number");
     // and the whole read reports the same error
     assert!(matches!(
         raw.plot(0).unwrap().read(),
@@ -170,19 +163,10 @@ fn a_panicking_worker_thread_is_an_error_of_the_plot_not_a_crash() {
         }
         Ok(range.end - range.start)
     });
-    match r {
-        Err(RawError::Data {
-            plot,
-            offset,
-            message,
-            ..
-        }) => {
-            assert_eq!(plot, 0);
-            assert_eq!(offset, raw.plots()[0].data_offset);
-            assert_eq!(message, "a reading thread panicked");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (plot, offset, message) = common::expect_data_error(r, "read_parallel");
+    assert_eq!(plot, 0);
+    assert_eq!(offset, raw.plots()[0].data_offset);
+    assert_eq!(message, "a reading thread panicked");
     // the first range fails while another thread panics: the first's error
     let r: Result<Vec<u64>, RawError> = pr.read_parallel(3, &mut |_| {}, |range: Range<u64>, _| {
         if range.start > 0 {

@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use proptest::prelude::*;
 use raw_stream::{write_file, OpenOptions, RawError, RawFile, RawFormat};
 use std::path::{Path, PathBuf};
@@ -531,12 +533,7 @@ fn named_plot(names: &[(String, String, Vec<String>)], complex: bool) -> Plot {
         header: PlotHeader {
             title: "* names".into(),
             date: "d".into(),
-            plotname: if complex {
-                "AC Analysis"
-            } else {
-                "Transient Analysis"
-            }
-            .into(),
+            plotname: common::plotname(complex),
             flags: Flags::parse(if complex { "complex" } else { "real" }),
             n_points: n as u64,
             variables,
