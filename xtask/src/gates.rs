@@ -1,6 +1,7 @@
 //! The quality gates `cargo xtask test` runs besides fmt, clippy and the tests:
 //! the feature matrix of `spicelab` (`cargo check`), rustdoc with `-D warnings`,
-//! and `cargo deny check licenses bans sources` (the policy in `deny.toml`).
+//! `cargo deny check licenses bans sources` (the policy in `deny.toml`), and
+//! the tests of `spicelab` and `fft-gpu` with the `full` features.
 //!
 //! Each step prints how long it took, so CI time stays visible.
 
@@ -69,6 +70,21 @@ pub fn steps(args: &GatesArgs) -> Vec<Step> {
             &["deny", "check", "licenses", "bans", "sources"],
         ));
     }
+    // The test suite of the crates `full` changes (the default features are
+    // tested by the main test step): without CUDA the GPU backend reports
+    // itself unavailable and `auto` falls back to the CPU.
+    steps.push(Step::cargo(
+        "tests (full features)",
+        &[
+            "test",
+            "-p",
+            "spicelab",
+            "-p",
+            "fft-gpu",
+            "--features",
+            "spicelab/full,fft-gpu/gpu",
+        ],
+    ));
     steps
 }
 

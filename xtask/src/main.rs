@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask test [--coverage]`: formatting, clippy, the gates and the whole test suite (what CI
 //!   runs; with `--coverage` the suite runs once under cargo-llvm-cov and the coverage floors are checked).
-//! - `cargo xtask gates`: the feature matrix (`cargo check`), rustdoc `-D warnings`, `cargo deny`.
+//! - `cargo xtask gates`: the feature matrix (`cargo check`), rustdoc `-D warnings`, `cargo deny`,
+//!   the spicelab and fft-gpu tests with the `full` features.
 //! - `cargo xtask demo`: a real ngspice result shown through `spicelab info/stats/export`.
 //! - `cargo xtask fixtures`: the generated fixture set in `target/fixtures`.
 //! - `cargo xtask bench`: the benchmark table of DESIGN.md section 7.
@@ -39,7 +40,8 @@ enum Task {
     /// `cargo test` on the workspace, printing each step's time.
     Test(TestArgs),
     /// The gates alone: `cargo check -p spicelab` for each feature set (default, none,
-    /// gpu, hdf5, full), rustdoc with `-D warnings`, `cargo deny check licenses bans sources`.
+    /// gpu, hdf5, full), rustdoc with `-D warnings`, `cargo deny check licenses bans sources`,
+    /// and the tests of spicelab and fft-gpu with the `full` features.
     Gates(gates::GatesArgs),
     /// The main job: the example Monte Carlo campaign through `spicelab run`, then
     /// `spicelab info`, `stats` and `export` on a real ngspice result.
