@@ -318,6 +318,14 @@ proptest! {
             prop_assert_eq!(footer_form(&bytes), 1);
             let back = decode_entry(&bytes, &k, None).unwrap();
             prop_assert!(same_bits(&back, &e), "{:?}", c);
+            // the codec asked for is the one every block's columns used
+            let mut rd = EntryReader::open(&bytes[..], &k, None).unwrap();
+            let mut blocks = 0;
+            while let Some(b) = rd.next_block().unwrap() {
+                prop_assert!(b.codecs.iter().all(|&x| x == c), "{:?}: {:?}", c, b.codecs);
+                blocks += 1;
+            }
+            prop_assert!(blocks > 0);
         }
     }
 }

@@ -423,12 +423,14 @@ fn verbose_logs_notes_in_colour_and_spicelab_log_filters() {
         .args(["export", s(&la), "-o", s(&csv)])
         .output()
         .unwrap();
+    assert!(plain.status.success());
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("has 4 plots"));
     let logged = common::bin()
         .args(["export", s(&la), "-o", s(&csv)])
         .env("SPICELAB_LOG", "info")
         .output()
         .unwrap();
+    assert!(logged.status.success());
     let err = String::from_utf8_lossy(&logged.stderr);
     assert!(
         err.contains("note: ") && err.contains("has 4 plots"),
@@ -439,12 +441,13 @@ fn verbose_logs_notes_in_colour_and_spicelab_log_filters() {
         .env("SPICELAB_LOG", "info")
         .output()
         .unwrap();
+    assert!(quiet.status.success());
     assert!(
         quiet.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&quiet.stderr)
     );
-    // -vv: trace, the CSV the same
+    // -vv (trace logging) writes the same CSV
     let first = std::fs::read(&csv).unwrap();
     let o = common::bin()
         .args(["-vv", "export", s(&la), "-o", s(&csv)])

@@ -113,21 +113,47 @@ fn a_nan_sample_is_left_out_of_the_record() {
     let t = thd(&raw, &[]);
     assert!((t - -40.0).abs() < 0.5, "{t}");
     let v = fft_json(&raw, &[]);
-    assert!(
-        v["snr_db"].is_null() || v["snr_db"].as_f64().unwrap() > 40.0,
-        "{v}"
-    );
+    // no noise but the resampling's: the SNR is finite and high
+    let snr = v["snr_db"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no SNR: {v}"));
+    assert!(snr > 40.0, "{v}");
 }
 
 #[test]
-fn fft_of_a_named_plot_equals_the_plot_found_by_name() {
-    let clip = fixture("fft/clipper.raw");
-    let args = ["--from", "4m", "--to", "5m"];
-    let found = thd(&clip, &args);
-    let mut with_plot = args.to_vec();
-    with_plot.extend_from_slice(&["--plot", "0"]);
-    assert_eq!(thd(&clip, &with_plot), found);
+fn fft_takes_the_plot_asked_for_and_names_a_plot_that_does_not_fit() {
+    // AC, operating point and transient plots in one file: v(d) is in all
+    let multi = fixture("ng39_multi_op_tran_ac.raw");
+    // without --plot the first plot with v(d) is taken: the AC plot, refused
+    let o = run(&["fft", s(&multi), "--var", "v(d)", "--json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "usage");
+    assert_eq!(
+        v["error"],
+        "'v(d)' is complex (plot 0 is 'AC Analysis'): fft takes a transient's real vector"
+    );
+    // --plot 2 is the transient: .tran 2u 200u of a 10 kHz sine, 2 periods
+    let v = json(&[
+        "fft",
+        s(&multi),
+        "--var",
+        "v(d)",
+        "--plot",
+        "2",
+        "--window",
+        "rectangular",
+        "--json",
+    ]);
+    assert_eq!(v["plot"], 2);
+    assert_eq!(v["points"], 1024);
+    assert_eq!(v["fundamental_hz"], 10e3);
+    assert!((v["to"].as_f64().unwrap() - 200e-6).abs() < 1e-12, "{v}");
+    // the amplifier distorts: THD well above the resampling's own floor
+    let t = v["thd_db"].as_f64().unwrap();
+    assert!((-40.0..-30.0).contains(&t), "{t}");
     // a plot that is not there
+    let clip = fixture("fft/clipper.raw");
     let o = run(&["fft", s(&clip), "--var", "v(out)", "--plot", "3"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -153,20 +179,48 @@ fn fft_text_says_how_the_record_was_chosen() {
 
 #[test]
 fn diff_of_operating_points_compares_point_by_point() {
+    let dir = tempfile::tempdir().unwrap();
     let op = fixture("ng39_bjt_op.raw");
-    let v = json(&["diff", s(&op), s(&op), "--json"]);
-    assert_eq!(v["pass"], true);
-    let vectors = v["plots"][0]["vectors"].as_array().unwrap();
     let raw = RawFile::open(&op).unwrap();
-    assert_eq!(vectors.len(), raw.plots()[0].header.variables.len());
+    let mut plot = raw.plot(0).unwrap().read().unwrap();
+    let names: Vec<String> = plot
+        .header
+        .variables
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    // a copy with its second vector moved by 1 mV: only that one differs
+    let Column::F64(v1) = &mut plot.columns[1] else {
+        panic!("ng39_bjt_op.raw stores real values")
+    };
+    let before = v1[0];
+    v1[0] += 1e-3;
+    let moved = write_raw(dir.path(), "moved.raw", &[plot]);
+    let o = run(&["diff", s(&op), s(&moved), "--json"]);
+    // a difference of 1 mV is past the default tolerance: exit 1, no pass
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pass"], false);
+    let vectors = v["plots"][0]["vectors"].as_array().unwrap();
+    assert_eq!(vectors.len(), names.len());
     for x in vectors {
-        assert_eq!(
-            (x["compared"].as_u64(), x["max_abs"].as_f64()),
-            (Some(1), Some(0.0)),
-            "{x}"
-        );
+        assert_eq!(x["compared"].as_u64(), Some(1), "{x}");
+        let d = x["max_abs"].as_f64().unwrap();
+        if x["name"] == names[1].as_str() {
+            assert!((d - ((before + 1e-3) - before).abs()).abs() < 1e-15, "{x}");
+        } else {
+            assert_eq!(d, 0.0, "{x}");
+        }
     }
     assert_eq!(v["plots"][0]["interpolated"], false);
+    // the same file against itself passes
+    let same = json(&["diff", s(&op), s(&op), "--json"]);
+    assert_eq!(same["pass"], true);
 }
 
 #[test]
@@ -185,6 +239,7 @@ fn diff_against_a_result_cut_short_compares_the_common_span() {
     let a = write_raw(dir.path(), "long.raw", &[long]);
     let b = write_raw(dir.path(), "short.raw", &[short]);
     let o = run(&["diff", s(&a), s(&b), "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let x = &v["plots"][0]["vectors"][0];
     // the points B has are equal; the ones past its end are not compared
