@@ -275,6 +275,8 @@ fn an_ascii_result_comes_back_from_the_cache_as_ascii() {
         RawFile::open(&back).unwrap().encoding(),
         RawFile::open(&src).unwrap().encoding()
     );
+    assert_eq!(a.plots.len(), b.plots.len());
+    assert_eq!(a.plots[0].columns.len(), b.plots[0].columns.len());
     for (ca, cb) in a.plots[0].columns.iter().zip(&b.plots[0].columns) {
         assert_eq!(ca.bit_patterns(), cb.bit_patterns());
     }
