@@ -292,7 +292,10 @@ fn sources_and_files_show_their_size_not_their_bytes() {
     let empty = BytesSource::new(Vec::new());
     assert!(empty.is_empty());
     assert_eq!(format!("{empty:?}"), "BytesSource(0 bytes)");
-    let bytes = bytes_of(RawFormat::NgspiceBinary, &two_var_plot("time", "real", 5000));
+    let bytes = bytes_of(
+        RawFormat::NgspiceBinary,
+        &two_var_plot("time", "real", 5000),
+    );
     let n = bytes.len();
     let s = BytesSource::new(bytes.clone());
     assert!(!s.is_empty());
