@@ -15,19 +15,11 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/ng39_rc_tran.raw");
 //! let raw = RawFile::open(path)?;
-//! let spec = |name: &str, kind| MeasureSpec {
-//!     name: name.into(),
-//!     kind,
-//!     var: "v(out)".into(),
-//!     plot: None,
-//!     from: None,
-//!     to: None,
-//! };
 //! let values = measure_file(
 //!     &raw,
 //!     &[
-//!         spec("vmax", MeasureKind::Max),
-//!         spec("t50", MeasureKind::Cross { level: 0.5, edge: Edge::Rise, n: 1 }),
+//!         MeasureSpec::new("vmax", MeasureKind::Max, "v(out)"),
+//!         MeasureSpec::new("t50", MeasureKind::Cross { level: 0.5, edge: Edge::Rise, n: 1 }, "v(out)"),
 //!     ],
 //! )?;
 //! let (vmax, t50) = (values[0].unwrap_or(0.0), values[1].unwrap_or(0.0));
@@ -164,6 +156,20 @@ pub struct MeasureSpec {
     pub from: Option<f64>,
     /// End of the window on the scale; `None`: to the last point.
     pub to: Option<f64>,
+}
+
+impl MeasureSpec {
+    /// A measure of `var` over the whole scale of the first plot that has it.
+    pub fn new(name: impl Into<String>, kind: MeasureKind, var: impl Into<String>) -> MeasureSpec {
+        MeasureSpec {
+            name: name.into(),
+            kind,
+            var: var.into(),
+            plot: None,
+            from: None,
+            to: None,
+        }
+    }
 }
 
 use raw_stream::{Chunk, RawError, RawFile};
@@ -927,14 +933,7 @@ mod tests {
     }
 
     fn m(name: &str, kind: MeasureKind, var: &str) -> MeasureSpec {
-        MeasureSpec {
-            name: name.into(),
-            kind,
-            var: var.into(),
-            plot: None,
-            from: None,
-            to: None,
-        }
+        MeasureSpec::new(name, kind, var)
     }
 
     fn win(mut s: MeasureSpec, from: Option<f64>, to: Option<f64>) -> MeasureSpec {

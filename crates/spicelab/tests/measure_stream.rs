@@ -29,14 +29,7 @@ fn header(names: &[&str]) -> PlotHeader {
 }
 
 fn spec(name: &str, kind: MeasureKind, var: &str) -> MeasureSpec {
-    MeasureSpec {
-        name: name.into(),
-        kind,
-        var: var.into(),
-        plot: None,
-        from: None,
-        to: None,
-    }
+    MeasureSpec::new(name, kind, var)
 }
 
 fn chunk(start: u64, columns: Vec<Column>) -> Chunk {
