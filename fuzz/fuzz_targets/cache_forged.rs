@@ -100,8 +100,8 @@ fn result() -> SimResult {
     }
 }
 
-/// Valid entries to start from (plain, HMAC, pco, lossy, small blocks),
-/// taken apart once.
+/// Valid entries to start from (plain, HMAC, pco, lossy, integer codec,
+/// small blocks), taken apart once.
 fn bases() -> &'static [(EntryParts, bool)] {
     static B: OnceLock<Vec<(EntryParts, bool)>> = OnceLock::new();
     B.get_or_init(|| {
@@ -133,6 +133,13 @@ fn bases() -> &'static [(EntryParts, bool)] {
             EncodeOptions {
                 codecs: CodecChoice::Fixed(Codec::OrdDeltaShuffleZstd(5)),
                 block_bytes: 100,
+                ..EncodeOptions::default()
+            },
+            // The AC voltage (whole numbers and halves) is on one binary
+            // quantum: its blocks take the integer codec.
+            EncodeOptions {
+                codecs: CodecChoice::Fixed(Codec::IntDeltaShuffleZstd(2)),
+                block_bytes: 300,
                 ..EncodeOptions::default()
             },
             EncodeOptions {

@@ -149,6 +149,7 @@ pub(crate) fn encode_block(
         let codec::Choice {
             codec: c,
             shift,
+            exp2,
             pco_block,
         } = choice;
         let mut part_len = 0;
@@ -163,11 +164,12 @@ pub(crate) fn encode_block(
         } else {
             let at = shared.len();
             shared.resize(at + stream.len() * stream.width(), 0);
-            codec::pre_zstd_stream(c, shift, stream, &mut shared[at..]);
+            codec::pre_zstd_stream(c, shift, exp2, stream, &mut shared[at..]);
         }
         header.columns.push(ColumnCoding {
             codec: c,
             shift: shift as u8,
+            exp2,
             quantized,
             part_len,
         });
@@ -285,6 +287,12 @@ fn parse_block(
                 c.shift, c.codec
             )));
         }
+        if !codec::exp2_is_valid(c.codec, c.exp2, part_width(t)) {
+            return Err(what(&format!(
+                "exponent {} is not valid for {:?}",
+                c.exp2, c.codec
+            )));
+        }
         if c.quantized && !lossy {
             return Err(what("quantised without a precision bound"));
         }
@@ -386,7 +394,14 @@ pub(crate) fn decode_block(
                 let piece = shared.get(sat..sat + len).unwrap_or(&[]);
                 sat += len;
                 (
-                    codec::post_zstd_stream(c.codec, u32::from(c.shift), piece, width, parts),
+                    codec::post_zstd_stream(
+                        c.codec,
+                        u32::from(c.shift),
+                        c.exp2,
+                        piece,
+                        width,
+                        parts,
+                    ),
                     head_end,
                 )
             };

@@ -109,12 +109,17 @@ impl EntryFile {
         let md = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return match std::fs::symlink_metadata(path) {
-                    Ok(_) => Err(CacheError::NotAFile {
-                        path: path.to_path_buf(),
-                        found: "a dangling symlink",
-                    }),
-                    Err(_) => Ok(None),
+                match std::fs::symlink_metadata(path) {
+                    Ok(l) if l.file_type().is_symlink() => {
+                        return Err(CacheError::NotAFile {
+                            path: path.to_path_buf(),
+                            found: "a dangling symlink",
+                        })
+                    }
+                    // Another process put the entry between the two calls:
+                    // it is not a symlink, so what `lstat` saw is the file.
+                    Ok(l) => l,
+                    Err(_) => return Ok(None),
                 }
             }
             Err(e) => return Err(io(e)),

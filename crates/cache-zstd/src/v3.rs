@@ -483,7 +483,7 @@ pub(crate) fn decode(
                 let len = c.raw_len as usize;
                 let piece = shared.get(sat..sat + len).unwrap_or(&[]);
                 sat += len;
-                codec::post_zstd_stream(codec, u32::from(c.shift), piece, width, parts)
+                codec::post_zstd_stream(codec, u32::from(c.shift), 0, piece, width, parts)
             };
             let bad = |what: String| corrupt(meta_end, format!("plot {pi} column {ci}: {what}"));
             let col = stream_column(vt, stream.map_err(bad)?, n)

@@ -29,11 +29,12 @@
 //! block (index)   1 plot  2 points  3 length  4 tag (bytes)
 //! block header    1 shared frame length  2 column (record, repeated)
 //! column coding   1 codec (code)  2 shift  3 quantised (bool)  4 own part length (pco)
+//!                 5 exponent of the quantum (signed; integer codecs)
 //! ```
 //!
 //! Value type codes: 0 f32, 1 f64, 2 c32, 3 c64. Codec codes: 0 zstd,
 //! 1 shuffle, 2 delta, 3 delta2, 4 xor, 5 pco, 16 + k ordered differences
-//! of order k. An unknown code is an unsupported feature (a newer writer),
+//! of order k, 32 + k differences of order k of the integers on a quantum. An unknown code is an unsupported feature (a newer writer),
 //! not corruption.
 
 use crate::codec::Codec;
@@ -124,6 +125,8 @@ pub struct ColumnCoding {
     pub codec: Codec,
     /// Ordered-difference columns: low bits shifted out (0 otherwise).
     pub shift: u8,
+    /// Integer columns: the exponent `q` of their quantum `2^q` (0 otherwise).
+    pub exp2: i32,
     /// True when the values were rounded to the entry's precision bound.
     pub quantized: bool,
     /// pco columns: bytes of its own part of the block (0 for the others).
@@ -142,6 +145,7 @@ pub fn codec_code(c: Codec) -> u64 {
         Codec::XorShuffleZstd => 4,
         Codec::Pco => 5,
         Codec::OrdDeltaShuffleZstd(k) => 16 + u64::from(k),
+        Codec::IntDeltaShuffleZstd(k) => 32 + u64::from(k),
     }
 }
 
@@ -155,6 +159,7 @@ pub fn codec_of_code(v: u64) -> Option<Codec> {
         4 => Codec::XorShuffleZstd,
         5 => Codec::Pco,
         17..=24 => Codec::OrdDeltaShuffleZstd((v - 16) as u8),
+        33..=40 => Codec::IntDeltaShuffleZstd((v - 32) as u8),
         _ => return None,
     })
 }
@@ -438,6 +443,9 @@ pub fn encode_block_header(h: &BlockHeader) -> Vec<u8> {
             }
             if c.part_len != 0 {
                 r.uint(4, c.part_len);
+            }
+            if c.exp2 != 0 {
+                r.int(5, i64::from(c.exp2));
             }
         });
     }
@@ -844,6 +852,7 @@ pub fn decode_block_header(bytes: &[u8], base: u64) -> R<BlockHeader> {
                 let mut c = ColumnCoding {
                     codec: Codec::Zstd,
                     shift: 0,
+                    exp2: 0,
                     quantized: false,
                     part_len: 0,
                 };
@@ -864,6 +873,12 @@ pub fn decode_block_header(bytes: &[u8], base: u64) -> R<BlockHeader> {
                         }
                         3 => c.quantized = g.bool()?,
                         4 => c.part_len = g.uint()?,
+                        5 => {
+                            let v = g.int()?;
+                            c.exp2 = i32::try_from(v).map_err(|_| {
+                                WireError::corrupt(g.offset, format!("exponent {v}"))
+                            })?;
+                        }
                         _ => g.unknown("column coding")?,
                     }
                 }
@@ -1021,11 +1036,14 @@ mod tests {
         for c in Codec::ALL
             .into_iter()
             .chain((1..=8).map(Codec::OrdDeltaShuffleZstd))
+            .chain((1..=8).map(Codec::IntDeltaShuffleZstd))
         {
             assert_eq!(codec_of_code(codec_code(c)), Some(c));
         }
         assert_eq!(codec_of_code(16), None);
         assert_eq!(codec_of_code(25), None);
+        assert_eq!(codec_of_code(32), None);
+        assert_eq!(codec_of_code(41), None);
         for t in [
             ValueType::F32,
             ValueType::F64,
@@ -1043,14 +1061,23 @@ mod tests {
                 ColumnCoding {
                     codec: Codec::OrdDeltaShuffleZstd(5),
                     shift: 29,
+                    exp2: 0,
                     quantized: true,
                     part_len: 0,
                 },
                 ColumnCoding {
                     codec: Codec::Pco,
                     shift: 0,
+                    exp2: 0,
                     quantized: false,
                     part_len: 77,
+                },
+                ColumnCoding {
+                    codec: Codec::IntDeltaShuffleZstd(3),
+                    shift: 0,
+                    exp2: -69,
+                    quantized: false,
+                    part_len: 0,
                 },
             ],
         };

@@ -1,7 +1,8 @@
 //! The per-column codec choice of `CodecChoice::Auto`: never clearly worse
-//! than any single codec on waveform-like columns, pco where the sample
-//! shows values on one binary quantum, never for a column that repeats or
-//! negates another.
+//! than any single codec on waveform-like columns, the integer codec for a
+//! column on one binary quantum, pco where the sample shows values on a
+//! quantum the integer codec cannot take, never for a column that repeats
+//! or negates another.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -129,21 +130,55 @@ fn assert_never_clearly_worse(entry: &Entry) {
 }
 
 #[test]
-fn fixed_point_current_takes_pco_and_beats_every_single_codec() {
+fn fixed_point_current_takes_the_integer_codec_and_beats_every_single_codec() {
     let time = time_grid(1018, 1e-6, 0.0, 1);
     let v = rc(&time, 1e-4);
     let i = current(&v, 1e3, 5);
+    let entry = entry_of(time, vec![v, i.clone()]);
+    let codecs = codecs_of(&entry);
+    assert!(
+        matches!(codecs[2], Codec::IntDeltaShuffleZstd(_)),
+        "{codecs:?}"
+    );
+    assert!(!codecs.contains(&Codec::Pco), "{codecs:?}");
+    let auto = size(&entry, CodecChoice::Auto);
+    let pco = size(&entry, CodecChoice::Fixed(Codec::Pco));
+    // The integers of the current on its quantum 2^-63: smaller than pco
+    // of the whole plot, and than the ordered differences of the current.
+    assert!(auto < pco, "auto {auto} pco {pco}");
+    let ord_only = {
+        let mut e = entry.clone();
+        e.result.plots[0].columns.truncate(2);
+        e.result.plots[0].header.variables.truncate(2);
+        let with_i = size(&entry, CodecChoice::Fixed(Codec::OrdDeltaShuffleZstd(3)));
+        let without = size(&e, CodecChoice::Fixed(Codec::OrdDeltaShuffleZstd(3)));
+        with_i - without
+    };
+    let int_only = {
+        let mut e = entry.clone();
+        e.result.plots[0].columns.truncate(2);
+        e.result.plots[0].header.variables.truncate(2);
+        auto - size(&e, CodecChoice::Auto)
+    };
+    assert!(
+        (int_only as f64) < ord_only as f64 * 0.9,
+        "the current: integers {int_only} B, ordered differences {ord_only} B"
+    );
+    assert_never_clearly_worse(&entry);
+}
+
+#[test]
+fn a_current_the_integer_codec_cannot_take_still_takes_pco() {
+    let time = time_grid(1018, 1e-6, 0.0, 1);
+    let v = rc(&time, 1e-4);
+    let mut i = current(&v, 1e3, 5);
+    // A -0.0 (its sign would be lost as an integer).
+    i[700] = -0.0;
     let entry = entry_of(time, vec![v, i]);
     let codecs = codecs_of(&entry);
     assert_eq!(codecs[2], Codec::Pco, "{codecs:?}");
-    assert!(
-        matches!(codecs[1], Codec::OrdDeltaShuffleZstd(_)),
-        "{codecs:?}"
-    );
     let auto = size(&entry, CodecChoice::Auto);
     let zstd_only = size(&entry, CodecChoice::ZstdOnly);
-    // The current alone is about a third of zstd-only's bytes; pco codes it
-    // in about two thirds of that.
     assert!(
         (auto as f64) < zstd_only as f64 * 0.95,
         "auto {auto} zstd-only {zstd_only}"

@@ -8,7 +8,9 @@
 //! run it with `--ignored` only when the format version changes, never to
 //! make a failing test pass); the campaign dictionary reference
 //! (`dictionary.splc` and its object `dictionary.spld`) by
-//! `write_v4_dictionary_reference`, once, when dictionaries were added.
+//! `write_v4_dictionary_reference`, once, when dictionaries were added;
+//! the integer codec reference (`int_codec.splc`) by
+//! `write_v4_int_codec_reference`, once, when that codec was added.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -18,8 +20,8 @@ use cache_zstd::tlv::{Fields, RecordWriter, WireError};
 use cache_zstd::wire::{encode_footer, job_record, parse_job};
 use cache_zstd::{
     decode_entry, decode_entry_with, dictionary_samples, encode_entry, entry_dictionary_id,
-    CacheError, Dictionary, DiskStore, EncodeOptions, Entry, EntryReader, JobMeta, JobStatus,
-    ParamValue, ResultCache,
+    CacheError, Codec, Dictionary, DiskStore, EncodeOptions, Entry, EntryReader, JobMeta,
+    JobStatus, ParamValue, ResultCache,
 };
 use common::{column_bits, dir, read, ref_key, same_bits, secret};
 use waveform::{
@@ -358,6 +360,91 @@ fn v4_reference_entries_decode_with_their_values() {
     }
     assert_eq!(at, 3000);
     assert_eq!(decode_entry(&bytes, &k, None).unwrap().meta, v4_job());
+}
+
+/// A result whose value columns lie on binary quanta, as a simulator's
+/// fixed-point output does: an f32 current on 2^-24 A, an f64 voltage on
+/// 2^-20 V, and a negative exponent and a positive one (a count of 4s).
+fn int_codec_result() -> SimResult {
+    let n = 2000usize;
+    let q32 = 2f32.powi(-24);
+    let q64 = 2f64.powi(-20);
+    let plot = Plot {
+        header: PlotHeader {
+            title: "* integer codec".into(),
+            plotname: "Transient Analysis".into(),
+            flags: Flags::parse("real"),
+            n_points: n as u64,
+            variables: vec![
+                Variable::new(0, "time", "time"),
+                Variable::new(1, "i(vdd)", "current"),
+                Variable::new(2, "v(out)", "voltage"),
+                Variable::new(3, "count", "voltage"),
+            ],
+            ..PlotHeader::default()
+        },
+        columns: vec![
+            Column::F64((0..n).map(|i| i as f64 * 1e-9).collect()),
+            Column::F32(
+                (0..n)
+                    .map(|k| ((-1e-2f32 * (-(k as f32) / 200.0).exp()) / q32).round() * q32)
+                    .collect(),
+            ),
+            Column::F64(
+                (0..n)
+                    .map(|k| ((k as f64 * 0.01).sin() * 0.9 / q64).round() * q64)
+                    .collect(),
+            ),
+            Column::F64((0..n).map(|k| (4 * (k / 7)) as f64).collect()),
+        ],
+        steps: Steps::single(n as u64),
+    };
+    SimResult {
+        plots: vec![plot],
+        ..SimResult::default()
+    }
+}
+
+#[test]
+#[ignore = "writes fixtures/cache/v4/int_codec.splc (run once, when the integer codec was added)"]
+fn write_v4_int_codec_reference() {
+    let e = Entry {
+        result: int_codec_result(),
+        meta: v4_job(),
+    };
+    std::fs::write(
+        dir("v4").join("int_codec.splc"),
+        encode_entry(&ref_key(), &e, &EncodeOptions::default()).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn v4_int_codec_reference_decodes_with_its_values() {
+    let k = ref_key();
+    let bytes = read("v4", "int_codec.splc");
+    let want = Entry {
+        result: int_codec_result(),
+        meta: v4_job(),
+    };
+    assert!(same_bits(&decode_entry(&bytes, &k, None).unwrap(), &want));
+    // Written by Auto: the three quantised columns took the integer codec
+    // in every block (so its wire codes 33..=40 and exponent field are
+    // what is read here), the time column did not.
+    let mut r = EntryReader::open(&bytes[..], &k, None).unwrap();
+    let mut blocks = 0;
+    while let Some(b) = r.next_block().unwrap() {
+        blocks += 1;
+        assert!(
+            !matches!(b.codecs[0], Codec::IntDeltaShuffleZstd(_)),
+            "{:?}",
+            b.codecs
+        );
+        for c in &b.codecs[1..] {
+            assert!(matches!(c, Codec::IntDeltaShuffleZstd(_)), "{:?}", b.codecs);
+        }
+    }
+    assert!(blocks >= 1);
 }
 
 #[test]

@@ -350,6 +350,7 @@ fn block_headers_refuse_unknown_codecs_and_required_fields() {
         columns: vec![cache_zstd::wire::ColumnCoding {
             codec: Codec::OrdDeltaShuffleZstd(3),
             shift: 2,
+            exp2: 0,
             quantized: true,
             part_len: 0,
         }],

@@ -3,8 +3,8 @@
 
 use super::context::zstd_trial_len;
 use super::pco::{pco_encode, pco_encode_float_mult};
-use super::transform::{common_shift, pre_zstd_stream};
-use super::word::Word;
+use super::transform::{common_shift, int_exponent, pre_zstd_stream, to_int};
+use super::word::{decompose, Word};
 use super::{Codec, CodecChoice, CodecError, Stream, MAX_DELTA_ORDER};
 
 /// Values per sample slice, and slices per sample: columns up to
@@ -114,18 +114,20 @@ fn plane_entropy_bits<T: Word>(w: &[T]) -> f64 {
     T::BYTES as f64 * nf * nf.log2() - sum
 }
 
-/// Ranks the codecs for `v` on a sample (the whole column up to
-/// `SAMPLE_MAX` values, else `SAMPLE_SLICES` evenly spaced slices of
-/// `SAMPLE_SLICE`). One pass computes the ordered differences of every
-/// order 1..=8 at once and sums the bit lengths of their zigzagged residuals
-/// (a slice's differences start from the values before it, so no slice
-/// pays a warm-up the real column does not); the best order is then
-/// compared with the byte shuffle alone by the order-0 entropy of the
-/// byte planes. No trial zstd frames.
-fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
+/// The summed bit lengths of the zigzagged differences of every order
+/// 1..=8 of `map(x)` over the sample `ranges` of `v`, and how many
+/// residuals each sum counts. One pass computes every order at once; a
+/// slice's differences start from the values before it, so no slice pays
+/// a warm-up the real column does not. Pairs of values: both update the
+/// differences, the second one's residuals are counted (half the
+/// counting, the ranking as good).
+#[inline(always)]
+fn order_bits<T: Word>(
+    v: &[T],
+    ranges: &[(usize, usize)],
+    map: impl Fn(T) -> T,
+) -> ([u64; MAX_DELTA_ORDER as usize], usize) {
     const K: usize = MAX_DELTA_ORDER as usize;
-    let mut ranges = [(0usize, 0usize); SAMPLE_SLICES];
-    let ranges = sample_ranges(v.len(), &mut ranges);
     let mut bits = [0u64; K];
     // `| 1`: the bit length of a zero residual counts as 1, and the
     // count needs no zero test.
@@ -134,26 +136,24 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
         let pre = start.min(K);
         let mut prev = [T::default(); K];
         for &x in &v[start - pre..start] {
-            let mut d = x.ord().shr(shift);
+            let mut d = map(x);
             for p in prev.iter_mut() {
                 let e = d.wsub(*p);
                 *p = d;
                 d = e;
             }
         }
-        // Pairs of values: both update the differences, the second one's
-        // residuals are counted (half the counting, the ranking as good).
         let pairs = v[start..start + len].chunks_exact(2);
         let rest = pairs.remainder();
         for pair in pairs {
             let (x0, x1) = (pair[0], pair[1]);
-            let mut d = x0.ord().shr(shift);
+            let mut d = map(x0);
             for p in prev.iter_mut() {
                 let e = d.wsub(*p);
                 *p = d;
                 d = e;
             }
-            let mut d = x1.ord().shr(shift);
+            let mut d = map(x1);
             #[allow(clippy::needless_range_loop)] // unrolled: K is a constant
             for j in 0..K {
                 let e = d.wsub(prev[j]);
@@ -163,7 +163,7 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
             }
         }
         for &x in rest {
-            let mut d = x.ord().shr(shift);
+            let mut d = map(x);
             #[allow(clippy::needless_range_loop)] // unrolled: K is a constant
             for j in 0..K {
                 let e = d.wsub(prev[j]);
@@ -173,49 +173,102 @@ fn choose_words<T: Word>(v: &[T], shift: u32) -> Codec {
             }
         }
     }
+    let counted = ranges.iter().map(|r| r.1.div_ceil(2)).sum();
+    (bits, counted)
+}
+
+/// The order (1..=8) with the fewest bits, and its bits.
+fn best_order(bits: &[u64; MAX_DELTA_ORDER as usize]) -> (u8, u64) {
     let mut k = 0;
-    for j in 1..K {
+    for j in 1..bits.len() {
         if bits[j] < bits[k] {
             k = j;
         }
     }
-    let order = (k + 1) as u8;
+    ((k + 1) as u8, bits[k])
+}
+
+/// Ranks the codecs for `v` on a sample (the whole column up to
+/// `SAMPLE_MAX` values, else `SAMPLE_SLICES` evenly spaced slices of
+/// `SAMPLE_SLICE`) by the bit lengths of the residuals of the ordered
+/// differences of every order 1..=8 ([`order_bits`]); the best order is
+/// then compared with the byte shuffle alone by the order-0 entropy of the
+/// byte planes. No trial zstd frames. Returns the codec and, for an
+/// ordered codec, its summed residual bits.
+fn choose_words<T: Word>(v: &[T], shift: u32) -> (Codec, u64) {
+    let mut ranges = [(0usize, 0usize); SAMPLE_SLICES];
+    let ranges = sample_ranges(v.len(), &mut ranges);
+    let (bits, counted) = order_bits(v, ranges, |x| x.ord().shr(shift));
+    let (order, best) = best_order(&bits);
     // Residuals well below the word width: the differences capture the
     // waveform and the byte shuffle alone cannot win (repeated values give
     // repeated differences too). Only noise-like columns are compared.
-    let counted: usize = ranges.iter().map(|r| r.1.div_ceil(2)).sum();
-    if bits[k] * 4 < (counted * T::BYTES * 8 * 3) as u64 {
-        return Codec::OrdDeltaShuffleZstd(order);
+    if best * 4 < (counted * T::BYTES * 8 * 3) as u64 {
+        return (Codec::OrdDeltaShuffleZstd(order), best);
     }
     // The residuals of the best order and the raw words, on the sample.
     let mut res = [T::default(); SAMPLE_MAX];
     let mut raw = [T::default(); SAMPLE_MAX];
-    let m = sample_residuals(v, ranges, k + 1, shift, &mut res, &mut raw);
+    let m = sample_residuals(v, ranges, usize::from(order), shift, &mut res, &mut raw);
     if plane_entropy_bits(&res[..m]) < plane_entropy_bits(&raw[..m]) {
-        Codec::OrdDeltaShuffleZstd(order)
+        (Codec::OrdDeltaShuffleZstd(order), best)
     } else {
-        Codec::ShuffleZstd
+        (Codec::ShuffleZstd, u64::MAX)
     }
 }
 
+/// The integer codec for `v` where it beats the ordered differences'
+/// `ord_bits` on the sample: the exponent of the column's quantum (see
+/// [`int_exponent`]; a first look at the sample skips columns whose range
+/// is too wide already there), the best order of the differences of the
+/// integers, ranked as the ordered ones are. `None` where the column is
+/// not on one quantum or its integers are not smaller.
+fn choose_int<T: Word>(v: &[T], ord_bits: u64) -> Option<(Codec, i32)> {
+    let mut ranges = [(0usize, 0usize); SAMPLE_SLICES];
+    let ranges = sample_ranges(v.len(), &mut ranges);
+    let mut sample = ranges.iter().flat_map(|&(a, n)| &v[a..a + n]).copied();
+    let (mut q, mut top) = (i32::MAX, i32::MIN);
+    for x in &mut sample {
+        let (_, sig, e2) = decompose(x)?;
+        if sig != 0 {
+            q = q.min(e2 + sig.trailing_zeros() as i32);
+            top = top.max(e2 + 63 - sig.leading_zeros() as i32);
+        }
+    }
+    if q == i32::MAX || top - q > T::BYTES as i32 * 8 - 2 {
+        return None;
+    }
+    let q = int_exponent(v)?;
+    let (bits, _) = order_bits(v, ranges, |x| to_int(x, q));
+    let (order, best) = best_order(&bits);
+    (best < ord_bits).then_some((Codec::IntDeltaShuffleZstd(order), q))
+}
+
 /// A column's zstd codec, the low bits its ordered differences drop (see
-/// [`common_shift`]; 0 for other codecs), and under `Auto` what its sample
-/// says about pco (the difference order and the hint).
+/// [`common_shift`]; 0 for other codecs), the exponent of an integer
+/// codec's quantum (see [`int_exponent`]; 0 for other codecs), and under
+/// `Auto` what its sample says about pco (the difference order and the
+/// hint).
 pub(crate) struct Ranked {
     pub(crate) codec: Codec,
     pub(crate) shift: u32,
+    pub(crate) exp2: i32,
     pub(crate) pco: Option<(usize, PcoHint)>,
 }
 
 /// Picks the codec for a stream, per `choice`. `Auto` and `ZstdOnly` rank
 /// the byte shuffle alone and the ordered differences of order 1..=8 on a
-/// sample (see [`choose_words`]; no trial zstd frames); `Auto` then asks
-/// the sample about pco (see [`pco_hint`]).
+/// sample (see [`choose_words`]; no trial zstd frames), then, for a column
+/// on one quantum, the differences of its integers (see [`choose_int`]);
+/// `Auto` then asks the sample of an ordered column about pco (see
+/// [`pco_hint`]). `Fixed(IntDeltaShuffleZstd(k))` codes a column that is
+/// not on one quantum with the ordered differences of order k.
 pub(crate) fn choose(choice: CodecChoice, stream: &Stream) -> Ranked {
     fn go<T: Word>(choice: CodecChoice, v: &[T]) -> Ranked {
         let ranked = |codec, shift| Ranked {
             codec,
             shift,
+            exp2: 0,
             pco: None,
         };
         let c = match choice {
@@ -228,22 +281,42 @@ pub(crate) fn choose(choice: CodecChoice, stream: &Stream) -> Ranked {
             CodecChoice::Auto | CodecChoice::ZstdOnly => {
                 let shift = common_shift(v);
                 return match choose_words(v, shift) {
-                    c @ Codec::OrdDeltaShuffleZstd(k) => Ranked {
-                        codec: c,
-                        shift,
-                        pco: if choice == CodecChoice::Auto {
-                            let order = usize::from(k);
-                            pco_hint(v, order, shift).map(|h| (order, h))
-                        } else {
-                            None
-                        },
-                    },
-                    c => ranked(c, 0),
+                    (c @ Codec::OrdDeltaShuffleZstd(k), bits) => {
+                        if let Some((codec, exp2)) = choose_int(v, bits) {
+                            return Ranked {
+                                codec,
+                                shift: 0,
+                                exp2,
+                                pco: None,
+                            };
+                        }
+                        Ranked {
+                            codec: c,
+                            shift,
+                            exp2: 0,
+                            pco: if choice == CodecChoice::Auto {
+                                let order = usize::from(k);
+                                pco_hint(v, order, shift).map(|h| (order, h))
+                            } else {
+                                None
+                            },
+                        }
+                    }
+                    (c, _) => ranked(c, 0),
                 };
             }
         };
         match c {
             Codec::OrdDeltaShuffleZstd(_) => ranked(c, common_shift(v)),
+            Codec::IntDeltaShuffleZstd(k) => match int_exponent(v) {
+                Some(exp2) => Ranked {
+                    codec: c,
+                    shift: 0,
+                    exp2,
+                    pco: None,
+                },
+                None => ranked(Codec::OrdDeltaShuffleZstd(k), common_shift(v)),
+            },
             _ => ranked(c, 0),
         }
     }
@@ -509,6 +582,8 @@ pub(crate) struct Choice {
     pub(crate) codec: Codec,
     /// The low bits an ordered-difference column drops (0 otherwise).
     pub(crate) shift: u32,
+    /// The exponent of an integer column's quantum (0 otherwise).
+    pub(crate) exp2: i32,
     /// The pco block, `Some` exactly when `codec` is [`Codec::Pco`].
     pub(crate) pco_block: Option<Vec<u8>>,
 }
@@ -543,7 +618,7 @@ fn clear_win(pco: usize, zstd: usize) -> bool {
 /// Bytes of a zstd frame of `stream` transformed by `codec` (a trial).
 fn zstd_len(codec: Codec, shift: u32, stream: &Stream, level: i32) -> Result<usize, CodecError> {
     zstd_trial_len(level, stream.len() * stream.width(), |out| {
-        pre_zstd_stream(codec, shift, stream, out)
+        pre_zstd_stream(codec, shift, 0, stream, out)
     })
 }
 
@@ -568,10 +643,16 @@ pub(crate) fn choose_columns(
 ) -> Result<Vec<Choice>, CodecError> {
     let mut out = Vec::with_capacity(streams.len());
     for (i, stream) in streams.iter().enumerate() {
-        let Ranked { codec, shift, pco } = choose(choice, stream);
+        let Ranked {
+            codec,
+            shift,
+            exp2,
+            pco,
+        } = choose(choice, stream);
         let mut c = Choice {
             codec,
             shift,
+            exp2,
             pco_block: None,
         };
         if codec == Codec::Pco {
@@ -587,6 +668,7 @@ pub(crate) fn choose_columns(
                         c = Choice {
                             codec: Codec::Pco,
                             shift: 0,
+                            exp2: 0,
                             pco_block: Some(block),
                         };
                     }
@@ -616,9 +698,29 @@ mod tests {
     }
 
     #[test]
-    fn f32_fixed_point_hint_codes_and_round_trips() {
+    fn a_current_on_a_quantum_takes_the_integer_codec() {
         let v = current32(1000, -24);
-        let Ranked { codec, shift, pco } = choose(CodecChoice::Auto, &Stream::W32(v.clone()));
+        for choice in [CodecChoice::Auto, CodecChoice::ZstdOnly] {
+            let r = choose(choice, &Stream::W32(v.clone()));
+            assert!(
+                matches!(r.codec, Codec::IntDeltaShuffleZstd(_)),
+                "{:?}",
+                r.codec
+            );
+            assert_eq!(r.exp2, -24);
+            assert!(r.pco.is_none());
+        }
+    }
+
+    #[test]
+    fn f32_fixed_point_hint_codes_and_round_trips() {
+        // A -0.0 keeps the column off the integer codec (its sign would be
+        // lost); pco's sample estimate still sees the quantum.
+        let mut v = current32(1000, -24);
+        v[500] = (-0.0f32).to_bits();
+        let Ranked {
+            codec, shift, pco, ..
+        } = choose(CodecChoice::Auto, &Stream::W32(v.clone()));
         let Codec::OrdDeltaShuffleZstd(k) = codec else {
             panic!("{codec:?}")
         };

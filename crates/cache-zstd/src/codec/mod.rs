@@ -30,7 +30,7 @@ pub(crate) use context::{
 };
 pub(crate) use pco::{pco_decode, pco_encode};
 pub(crate) use quant::quantize;
-pub(crate) use transform::{post_zstd_stream, pre_zstd_stream, shift_is_valid};
+pub(crate) use transform::{exp2_is_valid, post_zstd_stream, pre_zstd_stream, shift_is_valid};
 
 use serde::{Deserialize, Serialize};
 
@@ -55,14 +55,26 @@ pub enum Codec {
     /// Smooth waveforms (integrator output, RC responses) leave tiny residuals
     /// at k = 3..6.
     OrdDeltaShuffleZstd(u8),
+    /// The integers `x / 2^q` of a column whose every value is a multiple
+    /// of one power of two `2^q` (the exponent is recorded with the
+    /// column), then their k-th order wrapping difference (k = 1..=8),
+    /// zigzag, byte shuffle, zstd. ngspice's branch currents are such
+    /// columns: their integers stay smooth where the ordered bit patterns
+    /// kink at every binade a decaying current crosses. A column that is
+    /// not (an infinity, a NaN, `-0.0`, too wide a range) is coded by
+    /// [`Codec::OrdDeltaShuffleZstd`] of the same order instead.
+    IntDeltaShuffleZstd(u8),
 }
 
 /// The highest difference order of [`Codec::OrdDeltaShuffleZstd`].
 pub const MAX_DELTA_ORDER: u8 = 8;
 
 impl Codec {
-    /// Every codec kind (ordered differences at orders 1, 4 and 8), for
-    /// tests and reports; `CodecChoice::Auto` ranks its own candidates.
+    /// Every codec kind that codes any column (ordered differences at
+    /// orders 1, 4 and 8), for tests and reports; `CodecChoice::Auto` ranks
+    /// its own candidates. The integer codecs
+    /// ([`Codec::IntDeltaShuffleZstd`]) are left out: they code only the
+    /// columns on one quantum.
     pub const ALL: [Codec; 9] = [
         Codec::Zstd,
         Codec::ShuffleZstd,
@@ -78,7 +90,9 @@ impl Codec {
     /// True when the codec is valid (a difference order in 1..=8).
     pub fn is_valid(self) -> bool {
         match self {
-            Codec::OrdDeltaShuffleZstd(k) => (1..=MAX_DELTA_ORDER).contains(&k),
+            Codec::OrdDeltaShuffleZstd(k) | Codec::IntDeltaShuffleZstd(k) => {
+                (1..=MAX_DELTA_ORDER).contains(&k)
+            }
             _ => true,
         }
     }
@@ -102,6 +116,17 @@ impl Codec {
                 7 => "ord-delta7+shuffle+zstd",
                 8 => "ord-delta8+shuffle+zstd",
                 _ => "ord-delta?+shuffle+zstd",
+            },
+            Codec::IntDeltaShuffleZstd(k) => match k {
+                1 => "int-delta1+shuffle+zstd",
+                2 => "int-delta2+shuffle+zstd",
+                3 => "int-delta3+shuffle+zstd",
+                4 => "int-delta4+shuffle+zstd",
+                5 => "int-delta5+shuffle+zstd",
+                6 => "int-delta6+shuffle+zstd",
+                7 => "int-delta7+shuffle+zstd",
+                8 => "int-delta8+shuffle+zstd",
+                _ => "int-delta?+shuffle+zstd",
             },
         }
     }

@@ -83,11 +83,12 @@ pub(super) fn unshuffle_map<T: Word, S: Copy>(
     if bytes.len() < n * T::BYTES {
         return Vec::new();
     }
-    // Reserved, not zeroed: every word is appended once, 8 at a time from
-    // a local block (the state stays in registers).
-    let mut out = Vec::with_capacity(n);
+    // Zeroed once (a memset), then every block of 8 words written in
+    // place from a local block (the state stays in registers).
+    let mut out = vec![T::default(); n];
     let chunks = n / 8;
-    for c in 0..chunks {
+    let (whole, tail) = out.split_at_mut(chunks * 8);
+    for (c, dst) in whole.chunks_exact_mut(8).enumerate() {
         // 8 words at a time: 8 contiguous bytes per plane, transposed.
         let mut r = [0u64; 8];
         for (b, row) in r.iter_mut().enumerate().take(T::BYTES) {
@@ -97,14 +98,12 @@ pub(super) fn unshuffle_map<T: Word, S: Copy>(
             *row = u64::from_le_bytes(p);
         }
         transpose8(&mut r);
-        let mut block = [T::default(); 8];
-        for (slot, x) in block.iter_mut().zip(r) {
+        for (slot, x) in dst.iter_mut().zip(r) {
             *slot = f(T::from_u64(x), &mut state);
         }
-        out.extend_from_slice(&block);
     }
-    for i in chunks * 8..n {
-        out.push(f(gather(bytes, n, i), &mut state));
+    for (i, slot) in tail.iter_mut().enumerate() {
+        *slot = f(gather(bytes, n, chunks * 8 + i), &mut state);
     }
     out
 }

@@ -30,10 +30,57 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     fn to_u64(self) -> u64;
     /// The low `Self::BYTES` bytes of `x`.
     fn from_u64(x: u64) -> Self;
+    /// The float of the signed integer `self` (two's complement) times
+    /// `p`, as bit patterns: `(self as float) * p`. Exact when the integer
+    /// has at most `MANT + 1` significant bits and the product is a float
+    /// (what [`super::transform::int_exponent`] checks before coding).
+    fn int_times(self, p: Self) -> Self;
+}
+
+/// The parts of a finite float `x` (bit patterns of width `T`): its sign,
+/// its significand as an integer and the exponent of the significand's
+/// lowest bit, so that `x = (-1)^sign * sig * 2^e2`; `None` for an
+/// infinity or a NaN. Zero has `sig == 0`; subnormals are handled.
+#[inline(always)]
+pub(crate) fn decompose<T: Word>(x: T) -> Option<(bool, u64, i32)> {
+    let bits = T::BYTES as u32 * 8;
+    let ebits = bits - 1 - T::MANT;
+    let emax = (1u64 << ebits) - 1;
+    let b = x.to_u64();
+    let neg = (b >> (bits - 1)) & 1 == 1;
+    let be = (b >> T::MANT) & emax;
+    let frac = b & ((1u64 << T::MANT) - 1);
+    let bias = (1i32 << (ebits - 1)) - 1;
+    if be == emax {
+        None
+    } else if be == 0 {
+        Some((neg, frac, 1 - bias - T::MANT as i32))
+    } else {
+        Some((
+            neg,
+            frac | (1u64 << T::MANT),
+            be as i32 - bias - T::MANT as i32,
+        ))
+    }
+}
+
+/// The bit pattern of the float `2^q`, `None` where it is not a float of
+/// width `T` (below the smallest subnormal or above the largest normal).
+pub(crate) fn pow2_bits<T: Word>(q: i32) -> Option<T> {
+    let bits = T::BYTES as i32 * 8;
+    let m = T::MANT as i32;
+    let bias = (1i32 << (bits - 2 - m)) - 1;
+    if q > bias || q < 1 - bias - m {
+        None
+    } else if q >= 1 - bias {
+        Some(T::from_u64(((q + bias) as u64) << m))
+    } else {
+        Some(T::from_u64(1u64 << (q - (1 - bias - m))))
+    }
 }
 
 macro_rules! word {
-    ($u:ty, $i:ty, $bits:expr, $mant:expr) => {
+    ($u:ty, $i:ty, $f:ty, $bits:expr, $mant:expr) => {
         impl Word for $u {
             const BYTES: usize = $bits / 8;
             const MANT: u32 = $mant;
@@ -107,8 +154,12 @@ macro_rules! word {
             fn from_u64(x: u64) -> Self {
                 x as $u
             }
+            #[inline]
+            fn int_times(self, p: Self) -> Self {
+                ((self as $i) as $f * <$f>::from_bits(p)).to_bits()
+            }
         }
     };
 }
-word!(u32, i32, 32, 23);
-word!(u64, i64, 64, 52);
+word!(u32, i32, f32, 32, 23);
+word!(u64, i64, f64, 64, 52);
