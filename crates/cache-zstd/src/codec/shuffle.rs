@@ -4,10 +4,25 @@
 use super::word::Word;
 
 /// Transposes an 8 x 8 byte matrix held as 8 little-endian rows: byte `j`
-/// of row `i` goes to byte `i` of row `j`. Three rounds swap blocks of 1,
-/// 2 and 4 bytes between rows 1, 2 and 4 apart.
+/// of row `i` goes to byte `i` of row `j`.
 #[inline(always)]
 fn transpose8(r: &mut [u64; 8]) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        *r = transpose8_sse2(r);
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    transpose8_swar(r);
+}
+
+/// The portable transpose: three rounds swap blocks of 1, 2 and 4 bytes
+/// between rows 1, 2 and 4 apart.
+#[inline(always)]
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code)
+)]
+fn transpose8_swar(r: &mut [u64; 8]) {
     const M: [u64; 3] = [
         0x00ff_00ff_00ff_00ff,
         0x0000_ffff_0000_ffff,
@@ -23,6 +38,50 @@ fn transpose8(r: &mut [u64; 8]) {
                 r[i] ^= t << sh;
             }
         }
+    }
+}
+
+/// The transpose with SSE2: three rounds of interleaving (bytes of row
+/// pairs, then 16-bit and 32-bit units), 12 instructions where the
+/// portable version takes about 70; the transpose was a third of the
+/// decode of a column of small residuals.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn transpose8_sse2(r: &[u64; 8]) -> [u64; 8] {
+    use std::arch::x86_64::{
+        _mm_cvtsi128_si64, _mm_cvtsi64_si128, _mm_unpackhi_epi16, _mm_unpackhi_epi32,
+        _mm_unpackhi_epi64, _mm_unpacklo_epi16, _mm_unpacklo_epi32, _mm_unpacklo_epi8,
+    };
+    // SAFETY: these intrinsics touch registers only (no pointer, no
+    // memory), and their one requirement, the SSE2 feature, holds: this
+    // function is compiled only where `target_feature = "sse2"` is
+    // enabled for the whole build (every x86_64 target has it).
+    unsafe {
+        let a = |i: usize| _mm_cvtsi64_si128(r[i] as i64);
+        // Bytes j of rows 2p and 2p+1, interleaved.
+        let t0 = _mm_unpacklo_epi8(a(0), a(1));
+        let t1 = _mm_unpacklo_epi8(a(2), a(3));
+        let t2 = _mm_unpacklo_epi8(a(4), a(5));
+        let t3 = _mm_unpacklo_epi8(a(6), a(7));
+        // Bytes j of rows 0..4 (u0: j < 4, u1: j >= 4), and of rows 4..8.
+        let u0 = _mm_unpacklo_epi16(t0, t1);
+        let u1 = _mm_unpackhi_epi16(t0, t1);
+        let u2 = _mm_unpacklo_epi16(t2, t3);
+        let u3 = _mm_unpackhi_epi16(t2, t3);
+        // Output rows (j, j + 1) in each register.
+        let v = [
+            _mm_unpacklo_epi32(u0, u2),
+            _mm_unpackhi_epi32(u0, u2),
+            _mm_unpacklo_epi32(u1, u3),
+            _mm_unpackhi_epi32(u1, u3),
+        ];
+        let mut out = [0u64; 8];
+        for (pair, x) in out.chunks_exact_mut(2).zip(v) {
+            pair[0] = _mm_cvtsi128_si64(x) as u64;
+            pair[1] = _mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)) as u64;
+        }
+        out
     }
 }
 
@@ -106,4 +165,35 @@ pub(super) fn unshuffle_map<T: Word, S: Copy>(
         *slot = f(gather(bytes, n, chunks * 8 + i), &mut state);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Byte `j` of row `i` lands in byte `i` of row `j`, on every
+    /// target's transpose, and the portable one agrees with it.
+    #[test]
+    fn transpose_moves_every_byte() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200 {
+            let mut r = [0u64; 8];
+            for w in &mut r {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *w = x;
+            }
+            let mut t = r;
+            transpose8(&mut t);
+            for i in 0..8 {
+                for j in 0..8 {
+                    assert_eq!((t[j] >> (8 * i)) as u8, (r[i] >> (8 * j)) as u8);
+                }
+            }
+            let mut s = r;
+            transpose8_swar(&mut s);
+            assert_eq!(s, t);
+        }
+    }
 }

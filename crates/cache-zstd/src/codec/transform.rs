@@ -317,11 +317,7 @@ fn post_zstd<T: Word>(codec: Codec, shift: u32, exp2: i32, bytes: &[u8], n: usiz
         Codec::Zstd | Codec::Pco => bytes
             .chunks_exact(T::BYTES)
             .take(n)
-            .map(|c| {
-                c.iter()
-                    .enumerate()
-                    .fold(T::default(), |acc, (b, &x)| acc.with_byte(x, b))
-            })
+            .map(T::from_le)
             .collect(),
         Codec::ShuffleZstd => unshuffle_map(bytes, n, (), |x: T, _: &mut ()| x),
         Codec::DeltaShuffleZstd => unshuffle_map(bytes, n, d, |x: T, p: &mut T| {

@@ -13,6 +13,9 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     fn unzigzag(self) -> Self;
     fn byte(self, b: usize) -> u8;
     fn with_byte(self, x: u8, b: usize) -> Self;
+    /// The word of the little-endian bytes `b` (`Self::BYTES` long; a
+    /// shorter slice reads as 0).
+    fn from_le(b: &[u8]) -> Self;
     /// The float's order as an unsigned integer (a bijection).
     fn ord(self) -> Self;
     /// The inverse of [`Word::ord`].
@@ -112,6 +115,10 @@ macro_rules! word {
             #[inline]
             fn with_byte(self, x: u8, b: usize) -> Self {
                 self | (<$u>::from(x) << (8 * b))
+            }
+            #[inline]
+            fn from_le(b: &[u8]) -> Self {
+                b.try_into().map_or(0, <$u>::from_le_bytes)
             }
             #[inline]
             fn ord(self) -> Self {
