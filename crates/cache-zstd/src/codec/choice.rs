@@ -3,7 +3,7 @@
 
 use super::context::zstd_trial_len;
 use super::pco::{pco_encode, pco_encode_float_mult};
-use super::transform::{common_shift, int_exponent, pre_zstd_stream, to_int};
+use super::transform::{common_shift, int_exponent, pre_zstd_stream, with_int_map, IntMapUser};
 use super::word::{decompose, Word};
 use super::{Codec, CodecChoice, CodecError, Stream, MAX_DELTA_ORDER};
 
@@ -239,7 +239,16 @@ fn choose_int<T: Word>(v: &[T], ord_bits: u64) -> Option<(Codec, i32)> {
         return None;
     }
     let q = int_exponent(v)?;
-    let (bits, _) = order_bits(v, ranges, |x| to_int(x, q));
+    struct Bits<'a, T> {
+        v: &'a [T],
+        ranges: &'a [(usize, usize)],
+    }
+    impl<T: Word> IntMapUser<T, [u64; MAX_DELTA_ORDER as usize]> for Bits<'_, T> {
+        fn run(self, map: impl Fn(T) -> T + Copy) -> [u64; MAX_DELTA_ORDER as usize] {
+            order_bits(self.v, self.ranges, map).0
+        }
+    }
+    let bits = with_int_map(q, Bits { v, ranges });
     let (order, best) = best_order(&bits);
     (best < ord_bits).then_some((Codec::IntDeltaShuffleZstd(order), q))
 }

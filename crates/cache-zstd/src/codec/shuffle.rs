@@ -18,10 +18,7 @@ fn transpose8(r: &mut [u64; 8]) {
 /// The portable transpose: three rounds swap blocks of 1, 2 and 4 bytes
 /// between rows 1, 2 and 4 apart.
 #[inline(always)]
-#[cfg_attr(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    allow(dead_code)
-)]
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn transpose8_swar(r: &mut [u64; 8]) {
     const M: [u64; 3] = [
         0x00ff_00ff_00ff_00ff,
@@ -186,9 +183,9 @@ mod tests {
             }
             let mut t = r;
             transpose8(&mut t);
-            for i in 0..8 {
-                for j in 0..8 {
-                    assert_eq!((t[j] >> (8 * i)) as u8, (r[i] >> (8 * j)) as u8);
+            for (i, &row) in r.iter().enumerate() {
+                for (j, &col) in t.iter().enumerate() {
+                    assert_eq!((col >> (8 * i)) as u8, (row >> (8 * j)) as u8);
                 }
             }
             let mut s = r;

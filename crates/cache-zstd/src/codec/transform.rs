@@ -127,10 +127,27 @@ pub(super) fn to_int<T: Word>(x: T, q: i32) -> T {
     }
 }
 
-/// k-th order difference of the integers `x / 2^q`, zigzagged.
+/// `x / 2^q` as [`to_int`] computes it, by one multiplication where
+/// `2^-q` is a float of the width (every quantum but the smallest
+/// subnormal ones): `f(x)` for a column `int_exponent` accepted.
 #[inline(always)]
-fn int_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K], q: i32) -> T {
-    let mut x = to_int(x, q);
+pub(super) fn with_int_map<T: Word, R>(q: i32, f: impl IntMapUser<T, R>) -> R {
+    match q.checked_neg().and_then(pow2_bits::<T>) {
+        Some(inv) => f.run(move |x: T| x.times_int(inv)),
+        None => f.run(move |x: T| to_int(x, q)),
+    }
+}
+
+/// A computation generic over the map of [`with_int_map`] (a closure
+/// cannot be generic, so the two maps are two instances of `run`).
+pub(super) trait IntMapUser<T: Word, R> {
+    fn run(self, map: impl Fn(T) -> T + Copy) -> R;
+}
+
+/// k-th order difference of the integers `map(x)`, zigzagged.
+#[inline(always)]
+fn int_delta_step<T: Word, const K: usize>(x: T, s: &mut [T; K]) -> T {
+    let mut x = x;
     for p in s.iter_mut() {
         let d = x.wsub(*p);
         *p = x;
@@ -176,23 +193,35 @@ pub(crate) fn int_exponent<T: Word>(v: &[T]) -> Option<i32> {
 }
 
 fn int_delta_into<T: Word>(k: u8, q: i32, v: &[T], out: &mut [u8]) {
-    macro_rules! go {
-        ($k:literal) => {
-            shuffle_map(v, out, [T::default(); $k], |x, st| {
-                int_delta_step::<T, $k>(x, st, q)
-            })
-        };
+    struct Go<'a, T> {
+        k: u8,
+        v: &'a [T],
+        out: &'a mut [u8],
     }
-    match k {
-        1 => go!(1),
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        _ => go!(8),
+    impl<T: Word> IntMapUser<T, ()> for Go<'_, T> {
+        #[inline(always)]
+        fn run(self, map: impl Fn(T) -> T + Copy) {
+            let Go { k, v, out } = self;
+            macro_rules! go {
+                ($k:literal) => {
+                    shuffle_map(v, out, [T::default(); $k], |x, st| {
+                        int_delta_step::<T, $k>(map(x), st)
+                    })
+                };
+            }
+            match k {
+                1 => go!(1),
+                2 => go!(2),
+                3 => go!(3),
+                4 => go!(4),
+                5 => go!(5),
+                6 => go!(6),
+                7 => go!(7),
+                _ => go!(8),
+            }
+        }
     }
+    with_int_map(q, Go { k, v, out })
 }
 
 fn int_undelta<T: Word>(k: u8, q: i32, bytes: &[u8], n: usize) -> Vec<T> {
@@ -613,6 +642,41 @@ mod tests {
                 proptest::prop_assert!(found >= q || ints.iter().all(|&i| i == 0));
             } else {
                 proptest::prop_assert!(ints.iter().all(|&i| i == 0));
+            }
+        }
+
+        /// The map the encoder uses (one multiplication by `2^-q` where
+        /// that is a float) gives the integers of [`to_int`] on every
+        /// column `int_exponent` accepts, subnormal quanta included.
+        #[test]
+        fn the_multiplying_map_agrees_with_to_int(
+            ints in proptest::collection::vec(-(1i64 << 52)..(1i64 << 52), 1..50),
+            small in proptest::collection::vec(-(1i32 << 23)..(1i32 << 23), 1..50),
+            q in -1074i32..900,
+            q32 in -149i32..100,
+        ) {
+            struct Ints<'a, T>(&'a [T]);
+            impl<T: Word> IntMapUser<T, Vec<T>> for Ints<'_, T> {
+                fn run(self, map: impl Fn(T) -> T + Copy) -> Vec<T> {
+                    self.0.iter().map(|&x| map(x)).collect()
+                }
+            }
+            let v: Vec<u64> = ints
+                .iter()
+                .map(|&i| (i as f64 * 2f64.powi(q)).to_bits())
+                .collect();
+            if let Some(e) = int_exponent(&v) {
+                let want: Vec<u64> = v.iter().map(|&x| to_int(x, e)).collect();
+                proptest::prop_assert_eq!(with_int_map(e, Ints(&v)), want);
+            }
+            let w: Vec<u32> = small
+                .iter()
+                .map(|&i| ((i as f64) * 2f64.powi(q32)) as f32)
+                .map(f32::to_bits)
+                .collect();
+            if let Some(e) = int_exponent(&w) {
+                let want: Vec<u32> = w.iter().map(|&x| to_int(x, e)).collect();
+                proptest::prop_assert_eq!(with_int_map(e, Ints(&w)), want);
             }
         }
 

@@ -38,6 +38,11 @@ pub(crate) trait Word: Copy + Default + Eq + std::fmt::Debug {
     /// has at most `MANT + 1` significant bits and the product is a float
     /// (what [`super::transform::int_exponent`] checks before coding).
     fn int_times(self, p: Self) -> Self;
+    /// The inverse of [`Word::int_times`]: the float `self` times `inv`
+    /// (the bit pattern of `2^-q`), as a two's complement integer. Exact
+    /// for a column [`super::transform::int_exponent`] accepted: the
+    /// product is an integer of at most `MANT + 1` bits.
+    fn times_int(self, inv: Self) -> Self;
 }
 
 /// The parts of a finite float `x` (bit patterns of width `T`): its sign,
@@ -164,6 +169,10 @@ macro_rules! word {
             #[inline]
             fn int_times(self, p: Self) -> Self {
                 ((self as $i) as $f * <$f>::from_bits(p)).to_bits()
+            }
+            #[inline]
+            fn times_int(self, inv: Self) -> Self {
+                ((<$f>::from_bits(self) * <$f>::from_bits(inv)) as $i) as $u
             }
         }
     };
