@@ -744,6 +744,44 @@ mod tests {
     }
 
     #[test]
+    fn fixed_int_codec_takes_a_quantum_column_and_falls_back_on_others() {
+        let v = current32(1000, -20);
+        let r = choose(
+            CodecChoice::Fixed(Codec::IntDeltaShuffleZstd(3)),
+            &Stream::W32(v.clone()),
+        );
+        assert_eq!(r.codec, Codec::IntDeltaShuffleZstd(3));
+        assert_eq!((r.exp2, r.shift), (-20, 0));
+        // A -0.0 has no integer: the same order of ordered differences.
+        let mut z = v;
+        z[10] = (-0.0f32).to_bits();
+        let r = choose(
+            CodecChoice::Fixed(Codec::IntDeltaShuffleZstd(3)),
+            &Stream::W32(z),
+        );
+        assert_eq!(r.codec, Codec::OrdDeltaShuffleZstd(3));
+        assert_eq!(r.exp2, 0);
+    }
+
+    #[test]
+    fn a_trial_length_is_the_length_of_the_coded_column() {
+        let mut v = current32(3000, -24);
+        v[7] = (-0.0f32).to_bits();
+        let stream = Stream::W32(v);
+        let codec = Codec::OrdDeltaShuffleZstd(2);
+        let mut bytes = vec![0u8; stream.len() * stream.width()];
+        pre_zstd_stream(codec, 0, 0, &stream, &mut bytes);
+        let frame = zstd::bulk::compress(&bytes, 3).unwrap();
+        let trial = zstd_len(codec, 0, &stream, 3).unwrap();
+        assert_eq!(trial, frame.len());
+        assert!(trial < bytes.len() / 2, "{trial} of {}", bytes.len());
+        // pco must be 10% smaller to be taken.
+        assert!(clear_win(90, 100));
+        assert!(!clear_win(91, 100));
+        assert!(!clear_win(usize::MAX, 100));
+    }
+
+    #[test]
     fn no_hint_for_zstd_only_short_or_off_quantum_columns() {
         let v = current32(1000, -24);
         assert!(choose(CodecChoice::ZstdOnly, &Stream::W32(v.clone()))
@@ -792,5 +830,37 @@ mod tests {
         // Widths differ: never twins.
         let w32 = Stream::W32(current32(1000, -24));
         assert!(!has_twin(&[s(&a), w32], 0, 3));
+    }
+
+    #[test]
+    fn a_close_pco_estimate_is_settled_by_coding_both_ways() {
+        // On 2^-24 with a slow decay and a ripple, one -0.0 keeping it off
+        // the integer codec: pco's estimate saves less than 10%.
+        let mut v: Vec<u32> = (0..2000)
+            .map(|k| {
+                let quantum = 2f32.powi(-24);
+                let k = k as f32;
+                let i = -1e-2 * (-k / 2000.0).exp() + 1e-4 * (k / 7.0).sin();
+                ((i / quantum).round() * quantum).to_bits()
+            })
+            .collect();
+        v[5] = (-0.0f32).to_bits();
+        let stream = Stream::W32(v);
+        let r = choose(CodecChoice::Auto, &stream);
+        let (order, hint) = r.pco.clone().unwrap();
+        assert_eq!(verdict(&hint), Verdict::Try, "{hint:?}");
+        let block = pco_encode_float_mult(&stream, 8, order, hint.exp2).unwrap();
+        let zstd = zstd_len(r.codec, r.shift, &stream, 3).unwrap();
+        let cols = choose_columns(CodecChoice::Auto, std::slice::from_ref(&stream), 3, 8).unwrap();
+        let expect = if clear_win(block.len(), zstd) {
+            Codec::Pco
+        } else {
+            r.codec
+        };
+        assert_eq!(cols[0].codec, expect, "pco {} zstd {zstd}", block.len());
+        assert_eq!(cols[0].pco_block.is_some(), expect == Codec::Pco);
+        if let Some(b) = &cols[0].pco_block {
+            assert_eq!(pco_decode(b, 4, stream.len()).unwrap(), stream);
+        }
     }
 }

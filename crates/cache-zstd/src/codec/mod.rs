@@ -177,3 +177,33 @@ impl Stream {
 
 /// Why a block could not be decoded.
 pub(crate) type CodecError = String;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_codec_has_a_name_of_its_own_with_its_order() {
+        let mut names = BTreeSet::new();
+        for c in Codec::ALL {
+            assert!(names.insert(c.name()), "{c:?}");
+        }
+        for k in 1..=MAX_DELTA_ORDER {
+            for (c, stem) in [
+                (Codec::OrdDeltaShuffleZstd(k), "ord-delta"),
+                (Codec::IntDeltaShuffleZstd(k), "int-delta"),
+            ] {
+                assert!(c.is_valid());
+                assert_eq!(c.name(), format!("{stem}{k}+shuffle+zstd"));
+                names.insert(c.name());
+            }
+        }
+        // Codec::ALL holds orders 1, 4 and 8 of the ordered differences.
+        assert_eq!(names.len(), 6 + 2 * usize::from(MAX_DELTA_ORDER));
+        for c in [Codec::OrdDeltaShuffleZstd(0), Codec::IntDeltaShuffleZstd(9)] {
+            assert!(!c.is_valid());
+            assert!(c.name().contains('?'), "{}", c.name());
+        }
+    }
+}
