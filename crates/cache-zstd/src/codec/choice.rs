@@ -847,7 +847,7 @@ mod tests {
         v[5] = (-0.0f32).to_bits();
         let stream = Stream::W32(v);
         let r = choose(CodecChoice::Auto, &stream);
-        let (order, hint) = r.pco.clone().unwrap();
+        let (order, hint) = r.pco.unwrap();
         assert_eq!(verdict(&hint), Verdict::Try, "{hint:?}");
         let block = pco_encode_float_mult(&stream, 8, order, hint.exp2).unwrap();
         let zstd = zstd_len(r.codec, r.shift, &stream, 3).unwrap();
