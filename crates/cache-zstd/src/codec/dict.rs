@@ -241,7 +241,8 @@ impl Dictionary {
     }
 
     /// One zstd frame of `data` at `level`, compressed with this
-    /// dictionary (the frame records the content size).
+    /// dictionary (the frame records neither the content size nor zstd's
+    /// 32-bit dictionary id: see `compress_frame`).
     pub fn compress(&self, data: &[u8], level: i32) -> Result<Vec<u8>, CacheError> {
         self.compress_frame(data, level)
             .map_err(|what| self.error(what))
@@ -260,6 +261,11 @@ impl Dictionary {
     /// it does for a frame of known size over 16 KiB at level 3 (a copy
     /// cost about as much as coding a Monte Carlo run's 24 KB frame). The
     /// frame then records no content size; readers know the size anyway.
+    /// Nor does it record zstd's own 32-bit dictionary id (4 bytes per
+    /// frame, two frames per entry): the entry names its dictionary by the
+    /// sha256 in its tagged footer, which is what readers resolve. Frames
+    /// written with the id (before this) decode the same; the committed
+    /// `fixtures/cache/v4/dictionary.splc` is one.
     pub(crate) fn compress_frame(&self, data: &[u8], level: i32) -> Result<Vec<u8>, CodecError> {
         use zstd::zstd_safe::zstd_sys::ZSTD_EndDirective;
         use zstd_safe::{InBuffer, OutBuffer, ResetDirective};
@@ -271,6 +277,8 @@ impl Dictionary {
             let mut out = Vec::with_capacity(cap);
             let r = (|| -> Result<(), CodecError> {
                 cctx.reset(ResetDirective::SessionAndParameters)
+                    .map_err(zerr)?;
+                cctx.set_parameter(zstd_safe::CParameter::DictIdFlag(false))
                     .map_err(zerr)?;
                 cctx.ref_cdict(&cdict).map_err(zerr)?;
                 let mut input = InBuffer::around(data);
@@ -419,6 +427,27 @@ mod tests {
         }
         assert!(Dictionary::from_object(&obj[..obj.len() - 1], d.id()).is_err());
         assert!(Dictionary::from_object(&[], d.id()).is_err());
+    }
+
+    #[test]
+    fn frames_leave_out_zstds_dictionary_id_and_frames_with_it_still_decode() {
+        let d = dict();
+        let data = b"plot 7: Transient Analysis, v(out) voltage, i(v1) current 7".repeat(3);
+        assert!(zstd_safe::get_dict_id_from_dict(d.bytes()).is_some());
+        let ours = d.compress(&data, 3).unwrap();
+        assert_eq!(zstd_safe::get_dict_id_from_frame(&ours), None);
+        // The same data framed the way zstd does by default (with its id,
+        // as entries written before this were): 4 bytes longer, same bytes out.
+        let with_id = zstd::bulk::Compressor::with_dictionary(3, d.bytes())
+            .unwrap()
+            .compress(&data)
+            .unwrap();
+        assert_eq!(
+            zstd_safe::get_dict_id_from_frame(&with_id),
+            zstd_safe::get_dict_id_from_dict(d.bytes())
+        );
+        assert_eq!(d.decompress(&with_id, data.len()).unwrap(), data);
+        assert_eq!(d.decompress(&ours, data.len()).unwrap(), data);
     }
 
     /// An object of `flags` and `stored` bytes with a right checksum.
