@@ -40,6 +40,31 @@ impl<'a> ColRef<'a> {
         }
     }
 
+    /// [`ColRef::stream`] into `s`, reusing its vector where the width is the same.
+    fn fill(self, s: &mut Stream) {
+        match (self, s) {
+            (ColRef::F32(v), Stream::W32(w)) => {
+                w.clear();
+                w.extend(v.iter().map(|x| x.to_bits()));
+            }
+            (ColRef::F64(v), Stream::W64(w)) => {
+                w.clear();
+                w.extend(v.iter().map(|x| x.to_bits()));
+            }
+            (ColRef::C32(v), Stream::W32(w)) => {
+                w.clear();
+                w.extend(v.iter().map(|z| z.re.to_bits()));
+                w.extend(v.iter().map(|z| z.im.to_bits()));
+            }
+            (ColRef::C64(v), Stream::W64(w)) => {
+                w.clear();
+                w.extend(v.iter().map(|z| z.re.to_bits()));
+                w.extend(v.iter().map(|z| z.im.to_bits()));
+            }
+            (c, s) => *s = c.stream(),
+        }
+    }
+
     fn stream(self) -> Stream {
         match self {
             ColRef::F32(v) => Stream::W32(v.iter().map(|x| x.to_bits()).collect()),
@@ -127,23 +152,27 @@ pub(crate) fn encode_block(
     let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut shared = codec::take_pre_buf();
     shared.clear();
-    let mut streams = Vec::with_capacity(cols.len());
+    // The thread's streams of its last block, refilled (see `take_streams`).
+    let mut pool = codec::take_streams();
     let mut quant = Vec::with_capacity(cols.len());
     for (ci, col) in cols.iter().enumerate() {
-        let mut stream = col.stream();
-        let quantized = match opts.precision {
-            Some(p) if !(scale && ci == 0) => {
-                codec::quantize(&mut stream, p);
+        match pool.get_mut(ci) {
+            Some(s) => col.fill(s),
+            None => pool.push(col.stream()),
+        }
+        let quantized = match (opts.precision, pool.get_mut(ci)) {
+            (Some(p), Some(stream)) if !(scale && ci == 0) => {
+                codec::quantize(stream, p);
                 true
             }
             _ => false,
         };
-        streams.push(stream);
         quant.push(quantized);
     }
+    let streams = &pool[..cols.len()];
     // One choice per block over all its columns (the pco sample may code a
     // column outright: that block is reused).
-    let choices = codec::choose_columns(opts.codecs, &streams, opts.zstd_level, opts.pco_level)
+    let choices = codec::choose_columns(opts.codecs, streams, opts.zstd_level, opts.pco_level)
         .map_err(|e| format!("codec choice: {e}"))?;
     for (ci, ((stream, quantized), choice)) in streams.iter().zip(quant).zip(choices).enumerate() {
         let codec::Choice {
@@ -184,6 +213,7 @@ pub(crate) fn encode_block(
         .map_err(|e| format!("zstd: {e}"))?
     };
     codec::put_pre_buf(shared);
+    codec::put_streams(pool);
     header.shared_len = frame.len() as u64;
     let head = encode_block_header(&header);
     let total = 10 + head.len() + frame.len() + parts.iter().map(Vec::len).sum::<usize>();

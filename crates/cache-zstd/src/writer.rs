@@ -193,12 +193,15 @@ impl<W: Write> EntryWriter<W> {
     /// the same length and of the types given to `begin_plot`.
     pub fn write_columns(&mut self, columns: &[Column]) -> Result<()> {
         self.check_ok()?;
-        let r = self.write_columns_inner(columns);
+        let r = self.write_columns_inner(columns, false);
         self.failed |= r.is_err();
         r
     }
 
-    fn write_columns_inner(&mut self, columns: &[Column]) -> Result<()> {
+    /// `ends_plot`: no more points follow in this plot, so a last partial
+    /// block is coded straight from `columns` too (no copy into the
+    /// buffer; the same block as a flush at `end_plot` would code).
+    fn write_columns_inner(&mut self, columns: &[Column], ends_plot: bool) -> Result<()> {
         let Some(p) = self.plot.as_ref() else {
             return Err(enc("write_columns outside a plot".into()));
         };
@@ -231,12 +234,16 @@ impl<W: Write> EntryWriter<W> {
         let mut at = 0usize;
         while at < n {
             let buffered = self.plot.as_ref().map(|p| p.buffered).unwrap_or(0);
-            if buffered == 0 && n - at >= bp {
-                // A whole block straight from the input: no copy.
-                let views: Vec<ColRef<'_>> =
-                    columns.iter().map(|c| ColRef::of(c, at..at + bp)).collect();
-                self.emit(&views, bp)?;
-                at += bp;
+            if buffered == 0 && (n - at >= bp || ends_plot) {
+                // A whole block (or the plot's last) straight from the
+                // input: no copy.
+                let take = bp.min(n - at);
+                let views: Vec<ColRef<'_>> = columns
+                    .iter()
+                    .map(|c| ColRef::of(c, at..at + take))
+                    .collect();
+                self.emit(&views, take)?;
+                at += take;
                 continue;
             }
             let take = (bp - buffered).min(n - at);
@@ -339,7 +346,10 @@ impl<W: Write> EntryWriter<W> {
             .map_err(|e| enc(format!("plot {}: {e}", self.plots)))?;
         let types: Vec<ValueType> = plot.columns.iter().map(Column::value_type).collect();
         self.begin_plot(&plot.header, &types)?;
-        self.write_columns(&plot.columns)?;
+        self.check_ok()?;
+        let r = self.write_columns_inner(&plot.columns, true);
+        self.failed |= r.is_err();
+        r?;
         self.end_plot(&plot.steps)
     }
 

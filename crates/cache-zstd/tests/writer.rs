@@ -70,6 +70,12 @@ fn a_plot_in_pieces_reads_back_and_the_writer_counts_its_bytes() {
     };
     let bytes = w.finish(&k, &job).unwrap();
     assert!(bytes.len() as u64 > blocks_end);
+    // The whole plot at once codes its last partial block straight from
+    // the input, the pieces through the buffer: the same bytes.
+    let mut whole = writer();
+    whole.write_plot(&p).unwrap();
+    assert_eq!(whole.codecs()[0].len(), 5 * 3);
+    assert_eq!(whole.finish(&k, &job).unwrap(), bytes);
     let want = cache_zstd::Entry {
         result: SimResult {
             plots: vec![p],

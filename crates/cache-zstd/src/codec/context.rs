@@ -1,6 +1,6 @@
 //! zstd contexts and reused buffers, kept per thread.
 
-use super::CodecError;
+use super::{CodecError, Stream};
 use std::cell::RefCell;
 
 thread_local! {
@@ -13,6 +13,36 @@ thread_local! {
     /// A trial's transformed bytes and its zstd output (`Auto`'s pco check).
     static TRIAL_IN: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static TRIAL_OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The column streams of the thread's last block, kept for the next.
+    static STREAMS: RefCell<Vec<Stream>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The most bytes of column streams a thread keeps between blocks: a
+/// block of small columns saves an allocation per column; a bigger one
+/// costs little per byte to allocate anew and is not pinned.
+const STREAMS_KEPT_BYTES: usize = 8 << 20;
+
+/// Takes the thread's column streams (give them back with [`put_streams`]):
+/// vectors to refill, of any length and content.
+pub(crate) fn take_streams() -> Vec<Stream> {
+    STREAMS.with(|c| {
+        c.try_borrow_mut()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    })
+}
+
+/// Returns streams taken with [`take_streams`] (unless they hold more than
+/// [`STREAMS_KEPT_BYTES`]).
+pub(crate) fn put_streams(v: Vec<Stream>) {
+    let bytes: usize = v.iter().map(|s| s.capacity() * s.width()).sum();
+    if bytes <= STREAMS_KEPT_BYTES {
+        STREAMS.with(|c| {
+            if let Ok(mut slot) = c.try_borrow_mut() {
+                *slot = v;
+            }
+        });
+    }
 }
 
 fn with_buf<R>(

@@ -26,7 +26,8 @@ mod word;
 
 pub(crate) use choice::{choose_columns, Choice};
 pub(crate) use context::{
-    dict_decompress_with, put_pre_buf, take_pre_buf, zstd_compress, zstd_decompress_with,
+    dict_decompress_with, put_pre_buf, put_streams, take_pre_buf, take_streams, zstd_compress,
+    zstd_decompress_with,
 };
 pub(crate) use pco::{pco_decode, pco_encode};
 pub(crate) use quant::quantize;
@@ -164,6 +165,14 @@ impl Stream {
         match self {
             Stream::W32(v) => v.len(),
             Stream::W64(v) => v.len(),
+        }
+    }
+
+    /// Values the stream's vector holds without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            Stream::W32(v) => v.capacity(),
+            Stream::W64(v) => v.capacity(),
         }
     }
 
