@@ -25,11 +25,7 @@ const STREAMS_KEPT_BYTES: usize = 8 << 20;
 /// Takes the thread's column streams (give them back with [`put_streams`]):
 /// vectors to refill, of any length and content.
 pub(crate) fn take_streams() -> Vec<Stream> {
-    STREAMS.with(|c| {
-        c.try_borrow_mut()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default()
-    })
+    take(&STREAMS)
 }
 
 /// Returns streams taken with [`take_streams`] (unless they hold more than
@@ -37,11 +33,7 @@ pub(crate) fn take_streams() -> Vec<Stream> {
 pub(crate) fn put_streams(v: Vec<Stream>) {
     let bytes: usize = v.iter().map(|s| s.capacity() * s.width()).sum();
     if bytes <= STREAMS_KEPT_BYTES {
-        STREAMS.with(|c| {
-            if let Ok(mut slot) = c.try_borrow_mut() {
-                *slot = v;
-            }
-        });
+        put(&STREAMS, v);
     }
 }
 
@@ -64,21 +56,31 @@ fn with_buf<R>(
 
 /// Takes the thread's transform buffer (give it back with [`put_pre_buf`]).
 pub(crate) fn take_pre_buf() -> Vec<u8> {
-    PRE_BUF.with(|c| {
+    take(&PRE_BUF)
+}
+
+/// Takes what a thread-local slot holds (a default one if it is in use).
+fn take<T: Default>(key: &'static std::thread::LocalKey<RefCell<T>>) -> T {
+    key.with(|c| {
         c.try_borrow_mut()
             .map(|mut b| std::mem::take(&mut *b))
             .unwrap_or_default()
     })
 }
 
+/// Puts `v` back into a thread-local slot (dropped if the slot is in use).
+fn put<T>(key: &'static std::thread::LocalKey<RefCell<T>>, v: T) {
+    key.with(|c| {
+        if let Ok(mut slot) = c.try_borrow_mut() {
+            *slot = v;
+        }
+    });
+}
+
 /// Returns a buffer taken with [`take_pre_buf`] (unless it grew huge).
 pub(crate) fn put_pre_buf(b: Vec<u8>) {
     if b.capacity() <= 64 << 20 {
-        PRE_BUF.with(|c| {
-            if let Ok(mut slot) = c.try_borrow_mut() {
-                *slot = b;
-            }
-        });
+        put(&PRE_BUF, b);
     }
 }
 

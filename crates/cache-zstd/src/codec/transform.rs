@@ -192,6 +192,23 @@ pub(crate) fn int_exponent<T: Word>(v: &[T]) -> Option<i32> {
     (fits && pow2_bits::<T>(q).is_some()).then_some(q)
 }
 
+/// `$go!(K)` with the difference order `k` as a constant (orders 1..=8;
+/// 8 for any other, which the callers have refused before).
+macro_rules! by_order {
+    ($k:expr, $go:ident) => {
+        match $k {
+            1 => $go!(1),
+            2 => $go!(2),
+            3 => $go!(3),
+            4 => $go!(4),
+            5 => $go!(5),
+            6 => $go!(6),
+            7 => $go!(7),
+            _ => $go!(8),
+        }
+    };
+}
+
 fn int_delta_into<T: Word>(k: u8, q: i32, v: &[T], out: &mut [u8]) {
     struct Go<'a, T> {
         k: u8,
@@ -209,16 +226,7 @@ fn int_delta_into<T: Word>(k: u8, q: i32, v: &[T], out: &mut [u8]) {
                     })
                 };
             }
-            match k {
-                1 => go!(1),
-                2 => go!(2),
-                3 => go!(3),
-                4 => go!(4),
-                5 => go!(5),
-                6 => go!(6),
-                7 => go!(7),
-                _ => go!(8),
-            }
+            by_order!(k, go)
         }
     }
     with_int_map(q, Go { k, v, out })
@@ -234,16 +242,7 @@ fn int_undelta<T: Word>(k: u8, q: i32, bytes: &[u8], n: usize) -> Vec<T> {
             })
         };
     }
-    match k {
-        1 => go!(1),
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        _ => go!(8),
-    }
+    by_order!(k, go)
 }
 
 fn ord_delta_into<T: Word>(k: u8, shift: u32, v: &[T], out: &mut [u8]) {
@@ -254,16 +253,7 @@ fn ord_delta_into<T: Word>(k: u8, shift: u32, v: &[T], out: &mut [u8]) {
             })
         };
     }
-    match k {
-        1 => go!(1),
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        _ => go!(8),
-    }
+    by_order!(k, go)
 }
 
 fn ord_undelta<T: Word>(k: u8, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
@@ -282,16 +272,7 @@ fn ord_undelta<T: Word>(k: u8, shift: u32, bytes: &[u8], n: usize) -> Vec<T> {
             }
         };
     }
-    match k {
-        1 => go!(1),
-        2 => go!(2),
-        3 => go!(3),
-        4 => go!(4),
-        5 => go!(5),
-        6 => go!(6),
-        7 => go!(7),
-        _ => go!(8),
-    }
+    by_order!(k, go)
 }
 
 /// The bytes a zstd codec compresses (before zstd), written into `out`,
