@@ -40,8 +40,25 @@ impl<'a> ColRef<'a> {
         }
     }
 
-    /// [`ColRef::stream`] into `s`, reusing its vector where the width is the same.
+    /// An empty stream of this column's part width.
+    fn empty_stream(&self) -> Stream {
+        match self {
+            ColRef::F32(_) | ColRef::C32(_) => Stream::W32(Vec::new()),
+            ColRef::F64(_) | ColRef::C64(_) => Stream::W64(Vec::new()),
+        }
+    }
+
+    /// The column's bits as one stream (a complex column: all real parts, then
+    /// all imaginary parts) into `s`, reusing its vector where the width is the
+    /// same and replacing it where it is not.
     fn fill(self, s: &mut Stream) {
+        if matches!(
+            (&self, &*s),
+            (ColRef::F32(_) | ColRef::C32(_), Stream::W64(_))
+                | (ColRef::F64(_) | ColRef::C64(_), Stream::W32(_))
+        ) {
+            *s = self.empty_stream();
+        }
         match (self, s) {
             (ColRef::F32(v), Stream::W32(w)) => {
                 w.clear();
@@ -53,35 +70,26 @@ impl<'a> ColRef<'a> {
             }
             (ColRef::C32(v), Stream::W32(w)) => {
                 w.clear();
+                w.reserve(2 * v.len());
                 w.extend(v.iter().map(|z| z.re.to_bits()));
                 w.extend(v.iter().map(|z| z.im.to_bits()));
             }
             (ColRef::C64(v), Stream::W64(w)) => {
                 w.clear();
+                w.reserve(2 * v.len());
                 w.extend(v.iter().map(|z| z.re.to_bits()));
                 w.extend(v.iter().map(|z| z.im.to_bits()));
             }
-            (c, s) => *s = c.stream(),
+            // Unreachable: a stream of the other width was replaced above.
+            _ => {}
         }
     }
 
+    /// The column's bits as a new stream (see [`ColRef::fill`]).
     fn stream(self) -> Stream {
-        match self {
-            ColRef::F32(v) => Stream::W32(v.iter().map(|x| x.to_bits()).collect()),
-            ColRef::F64(v) => Stream::W64(v.iter().map(|x| x.to_bits()).collect()),
-            ColRef::C32(v) => Stream::W32(
-                v.iter()
-                    .map(|z| z.re.to_bits())
-                    .chain(v.iter().map(|z| z.im.to_bits()))
-                    .collect(),
-            ),
-            ColRef::C64(v) => Stream::W64(
-                v.iter()
-                    .map(|z| z.re.to_bits())
-                    .chain(v.iter().map(|z| z.im.to_bits()))
-                    .collect(),
-            ),
-        }
+        let mut s = self.empty_stream();
+        self.fill(&mut s);
+        s
     }
 }
 
