@@ -302,7 +302,12 @@ fn every_truncation_point_reads_the_complete_points() {
             checked += 1;
         }
     }
-    assert!(checked > 300, "{checked}");
+    // about 150 cuts a file, all but those inside the header open
+    assert!(
+        checked >= 100 * files.len(),
+        "{checked} cuts opened of {} files",
+        files.len()
+    );
 }
 
 /// A "number" of 40 MB of digits is an error, and the reader's buffer stays bounded.
